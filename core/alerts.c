@@ -1,0 +1,247 @@
+/*
+ * core/alerts.c - alert storage.
+ *
+ * A payload's alerts are upserted by one statement in one transaction:
+ * a repeat of (source, fingerprint, starts_at) updates its row, a resolved
+ * notification closes the firing row (and any older firing row of the same
+ * fingerprint), and the durable events go into the outbox in the same
+ * transaction.  Only after COMMIT do callers hear "ok" and do the sync
+ * handlers run.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "db.h"
+#include "hooks.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+
+#define TS(us) "'epoch'::timestamptz + " us " * interval '1 microsecond'"
+
+static const char upsert_sql[] =
+	"WITH input AS ("
+	"  SELECT DISTINCT ON (x.fingerprint, x.starts_us) x.*"
+	"  FROM jsonb_to_recordset($1::jsonb) AS x(ord int, fingerprint text, alert_name text,"
+	"       severity text, instance text, status text, labels jsonb, annotations jsonb,"
+	"       starts_us bigint, ends_us bigint, generator_url text)"
+	"  ORDER BY x.fingerprint, x.starts_us, x.ord DESC"
+	"), prior AS ("
+	"  SELECT a.id, a.status FROM alerts a JOIN input i"
+	"    ON a.source = $2 AND a.fingerprint = i.fingerprint AND a.starts_at = " TS("i.starts_us")
+	"  FOR UPDATE OF a"
+	"), up AS ("
+	"  INSERT INTO alerts AS a (source, fingerprint, alert_name, severity, instance, status,"
+	"         labels, annotations, starts_at, ends_at, generator_url)"
+	"  SELECT $2, fingerprint, alert_name, severity, instance, status,"
+	"         COALESCE(labels, '{}'), COALESCE(annotations, '{}'), " TS("starts_us") ","
+	"         CASE WHEN status = 'resolved' AND ends_us > 0 THEN " TS("ends_us")
+	"              WHEN status = 'resolved' THEN now() END,"
+	"         generator_url"
+	"  FROM input ORDER BY ord"
+	"  ON CONFLICT (source, fingerprint, starts_at) DO UPDATE SET"
+	"    status = EXCLUDED.status, ends_at = EXCLUDED.ends_at,"
+	"    alert_name = EXCLUDED.alert_name, severity = EXCLUDED.severity,"
+	"    instance = EXCLUDED.instance, labels = EXCLUDED.labels,"
+	"    annotations = EXCLUDED.annotations, generator_url = EXCLUDED.generator_url,"
+	"    last_seen_at = now(), notification_count = a.notification_count + 1"
+	"  RETURNING a.*, (a.xmax = 0) AS inserted"
+	")"
+	" SELECT (to_jsonb(up) - 'inserted')::text, up.inserted, prior.status"
+	" FROM up LEFT JOIN prior ON prior.id = up.id";
+
+/* A resolution also closes older firing rows of the same fingerprint:
+ * the firing notification for this starts_at may never have reached us. */
+static const char close_older_sql[] =
+	"UPDATE alerts a SET status = 'resolved', ends_at = COALESCE(a.ends_at, now()), last_seen_at = now()"
+	" FROM jsonb_to_recordset($1::jsonb) AS x(fingerprint text, starts_us bigint, status text)"
+	" WHERE x.status = 'resolved' AND a.source = $2 AND a.fingerprint = x.fingerprint"
+	"   AND a.status = 'firing' AND a.starts_at < " TS("x.starts_us")
+	" RETURNING to_jsonb(a.*)::text";
+
+static json_t *alert_row(const struct salve_alert_in *a, size_t ord)
+{
+	return json_pack("{s:I,s:s,s:s,s:s?,s:s?,s:s,s:O?,s:O?,s:I,s:I,s:s?}",
+			 "ord", (json_int_t)ord, "fingerprint", a->fingerprint, "alert_name", a->alert_name,
+			 "severity", a->severity, "instance", a->instance, "status", a->status,
+			 "labels", a->labels, "annotations", a->annotations,
+			 "starts_us", (json_int_t)a->starts_at_us, "ends_us", (json_int_t)a->ends_at_us,
+			 "generator_url", a->generator_url);
+}
+
+static int valid(const struct salve_alert_in *a)
+{
+	return a->fingerprint && *a->fingerprint && a->alert_name && *a->alert_name && a->status &&
+	       (strcmp(a->status, "firing") == 0 || strcmp(a->status, "resolved") == 0) &&
+	       (!a->labels || json_is_object(a->labels)) && (!a->annotations || json_is_object(a->annotations));
+}
+
+/* Runs the statements and fills the two event lists; inside a transaction. */
+static int store(PGconn *db, const char *source, json_t *rows, json_t *received, json_t *resolved,
+		 struct salve_ingest_result *result)
+{
+	char *text = json_dumps(rows, JSON_COMPACT);
+	const char *params[] = { text, source };
+	int any_resolved = 0, rc;
+	PGresult *res;
+
+	if (!text)
+		return -ENOMEM;
+	rc = db_exec(db, &res, upsert_sql, 2, params);
+	if (rc < 0)
+		goto out;
+	for (int r = 0; r < PQntuples(res); r++) {
+		json_t *doc = json_loads(PQgetvalue(res, r, 0), 0, NULL);
+		int inserted = PQgetvalue(res, r, 1)[0] == 't';
+		const char *old = PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2);
+		int is_resolved = strcmp(json_string_value(json_object_get(doc, "status")), "resolved") == 0;
+
+		if (inserted) {
+			result->created++;
+			json_array_append(received, doc);
+		} else {
+			result->updated++;
+		}
+		if (is_resolved) {
+			any_resolved = 1;
+			if (inserted || (old && strcmp(old, "firing") == 0)) {
+				result->resolved++;
+				json_array_append(resolved, doc);
+			}
+		}
+		json_decref(doc);
+	}
+	PQclear(res);
+	if (any_resolved) {
+		rc = db_exec(db, &res, close_older_sql, 2, params);
+		if (rc < 0)
+			goto out;
+		for (int r = 0; r < PQntuples(res); r++) {
+			result->resolved++;
+			json_array_append_new(resolved, json_loads(PQgetvalue(res, r, 0), 0, NULL));
+		}
+		PQclear(res);
+	}
+	if ((rc = hooks_enqueue(db, SALVE_EV_ALERT_RECEIVED, received)) == 0)
+		rc = hooks_enqueue(db, SALVE_EV_ALERT_RESOLVED, resolved);
+out:
+	free(text);
+	return rc;
+}
+
+static void emit_each(enum salve_event_id ev, json_t *payloads)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(payloads, i, p)
+		hooks_emit(ev, p);
+}
+
+int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_t n,
+		  struct salve_ingest_result *result)
+{
+	json_t *rows = json_array(), *received = json_array(), *resolved = json_array();
+	PGconn *db = NULL;
+	int rc = 0;
+
+	memset(result, 0, sizeof(*result));
+	for (size_t i = 0; i < n; i++) {
+		json_t *row;
+
+		if (!valid(&alerts[i])) {
+			rc = -EINVAL;
+			goto out;
+		}
+		row = alert_row(&alerts[i], i);
+		if (!row) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		json_object_set_new(row, "source", json_string(source));
+		if (hooks_emit(SALVE_EV_ALERT_PRE_STORE, row) == SALVE_HOOK_VETO) {
+			result->vetoed++;
+			json_decref(row);
+			continue;
+		}
+		json_array_append_new(rows, row);
+	}
+	if (json_array_size(rows) == 0)
+		goto out;
+	if (!(db = db_acquire())) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	if ((rc = db_begin(db)) == 0 && (rc = store(db, source, rows, received, resolved, result)) == 0)
+		rc = db_commit(db);
+	if (rc < 0) {
+		db_rollback(db);
+		memset(result, 0, sizeof(*result));
+		if (rc != -EAGAIN && rc != -EINVAL)
+			rc = -EIO;
+		goto out;
+	}
+	metrics_add_alerts(source, json_array_size(rows));
+	if (json_array_size(received) || json_array_size(resolved))
+		outbox_wake();
+	emit_each(SALVE_EV_ALERT_RECEIVED, received);
+	emit_each(SALVE_EV_ALERT_RESOLVED, resolved);
+out:
+	if (db)
+		db_release(db);
+	json_decref(rows);
+	json_decref(received);
+	json_decref(resolved);
+	return rc;
+}
+
+int alerts_acknowledge(PGconn *db, const char *id, const char *user, const char *comment,
+		       json_t **alert)
+{
+	const char *params[] = { id, user };
+	json_t *events = NULL, *doc = NULL;
+	PGresult *res;
+	int rc, already;
+
+	*alert = NULL;
+	if ((rc = db_begin(db)) < 0)
+		return rc;
+	rc = db_exec(db, &res,
+		     "WITH before AS (SELECT id, acknowledged_at FROM alerts WHERE id = $1::uuid FOR UPDATE)"
+		     " UPDATE alerts a SET acknowledged_by = COALESCE(a.acknowledged_by, $2),"
+		     "   acknowledged_at = COALESCE(a.acknowledged_at, now())"
+		     " FROM before WHERE a.id = before.id"
+		     " RETURNING to_jsonb(a.*)::text, before.acknowledged_at IS NOT NULL", 2, params);
+	if (rc < 0)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		rc = -ENOENT;
+		goto fail;
+	}
+	doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	already = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	if (!already) {
+		events = json_pack("[{s:O,s:s,s:s?}]", "alert", doc, "by", user, "comment", comment);
+		if ((rc = hooks_enqueue(db, SALVE_EV_ALERT_ACKNOWLEDGED, events)) < 0)
+			goto fail;
+	}
+	if ((rc = db_commit(db)) < 0)
+		goto fail;
+	if (events) {
+		outbox_wake();
+		hooks_emit(SALVE_EV_ALERT_ACKNOWLEDGED, json_array_get(events, 0));
+		json_decref(events);
+	}
+	*alert = doc;
+	return 0;
+fail:
+	db_rollback(db);
+	json_decref(events);
+	json_decref(doc);
+	return rc;
+}

@@ -1,0 +1,86 @@
+/* core/config.h - salve.yaml: the core's settings and each plugin's section. */
+#ifndef SALVE_CONFIG_H
+#define SALVE_CONFIG_H
+
+#include <stddef.h>
+#include <yaml.h>
+#include <salve/plugin.h>
+
+struct config_plugin {
+	char *name;
+	int required;
+	int enabled;
+	int node;        /* YAML mapping node of its section, 0 if none */
+};
+
+struct salve_config {
+	char *path;
+	char *listen;
+	char *log_level;
+	char *log_file;
+	char *plugin_dir;
+	char *sql_dir;
+	char *hooks_dir;
+	struct {
+		char *url;
+		long pool_size;
+		long connect_timeout;
+		long startup_timeout;
+	} database;
+	struct {
+		long threads;
+		long max_body_bytes;
+		long connection_timeout;
+		long connection_limit;
+	} http;
+	struct {
+		char **trusted_proxies;
+		char *proxy_header;
+		char *proxy_default_role;
+	} auth;
+	struct {
+		long threads;
+		long max_attempts;
+		long backoff_initial_ms;
+		long backoff_max_ms;
+		long hook_timeout;
+		long poll_interval_ms;
+	} workers;
+	struct {
+		long interval;
+	} scheduler;
+	struct config_plugin *plugins;
+	size_t nplugins;
+	yaml_document_t doc;
+	int have_doc;
+};
+
+/* Reads path (NULL: defaults only), applies environment overrides and
+ * validates.  On error returns NULL and writes "file:line:col: what" to err. */
+struct salve_config *config_load(const char *path, char *err, size_t errlen);
+void config_free(struct salve_config *cfg);
+
+/* Fills ctx from the plugin's section through its config table.  Keys
+ * "required" and "enabled" belong to the core and are skipped. */
+int config_apply_plugin(struct salve_config *cfg, const char *plugin,
+			const struct salve_config_entry *table, void *ctx,
+			char *err, size_t errlen);
+/* Sets defaults only (for plugins without a section, and the mock core). */
+int config_apply_defaults(const struct salve_config_entry *table, void *ctx,
+			  const char *where, char *err, size_t errlen);
+/* Sets one key from text, as a YAML scalar would be read. */
+int config_set_scalar(const struct salve_config_entry *e, void *ctx,
+		      const char *text, const char *where, char *err, size_t errlen);
+void config_table_free(const struct salve_config_entry *table, void *ctx);
+
+const struct config_plugin *config_plugin_find(const struct salve_config *cfg,
+					       const char *name);
+
+/* A scalar setting of a plugin's section, read without its table (the
+ * CLI uses it for the Alertmanager token).  NULL when absent. */
+const char *config_plugin_scalar(const struct salve_config *cfg, const char *plugin, const char *key);
+
+/* Splits "host:port" / "[v6]:port". 0 or -EINVAL. */
+int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
+
+#endif

@@ -1,0 +1,485 @@
+/*
+ * core/http.c - the HTTP server.
+ *
+ * libmicrohttpd runs an epoll thread pool; each request is buffered up to
+ * http.max_body_bytes (413 past it), routed, authenticated, handed to its
+ * handler, audited when it changed something, and counted in /metrics.
+ * Handlers answer through one JSON helper and one error helper, so every
+ * error body is {"error":{"code","message"}}.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "auth.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "plugins.h"
+
+struct salve_request {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	char remote[INET6_ADDRSTRLEN];
+	struct timespec started;
+	char *body;
+	size_t body_len;
+	int too_large;
+	struct route_match match;
+	struct auth_identity who;
+	int authenticated;
+	PGconn *db;
+	unsigned status;
+	int answered;
+};
+
+static struct MHD_Daemon *daemon_handle;
+static struct router *routes;
+static const struct salve_config *config;
+
+int http_route_add(struct salve_plugin *owner, const char *method, const char *pattern,
+		   enum salve_role min_role, salve_route_fn fn, void *userdata)
+{
+	int rc;
+
+	if (!routes && !(routes = router_new()))
+		return -ENOMEM;
+	if (daemon_handle) {
+		log_error("route %s %s added after the server started: routes register during init",
+			  method, pattern);
+		return -EBUSY;
+	}
+	rc = router_add(routes, method, pattern, (int)min_role, (void (*)(void *, void *))fn,
+			userdata, owner);
+	if (rc == -EEXIST)
+		log_error("route %s %s is already registered", method, pattern);
+	else if (rc < 0)
+		log_error("route %s %s is invalid: patterns start with / and have at most %d {params}",
+			  method, pattern, ROUTER_MAX_PARAMS);
+	return rc;
+}
+
+const struct router *http_router(void) { return routes; }
+
+void http_route_remove_owner(struct salve_plugin *owner) { router_remove_owner(routes, owner); }
+
+/* ---- answers ---- */
+
+static int queue(struct salve_request *req, unsigned status, const char *content_type,
+		 char *body, size_t len)
+{
+	struct MHD_Response *resp;
+	int rc;
+
+	if (req->answered) {
+		log_error("%s %s answered twice; the second answer (%u) is dropped", req->method,
+			  req->path, status);
+		free(body);
+		return -EALREADY;
+	}
+	resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (!resp) {
+		free(body);
+		return -ENOMEM;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"salve\"");
+	if (status == 503)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	rc = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	req->answered = 1;
+	req->status = status;
+	return rc == MHD_YES ? 0 : -EIO;
+}
+
+int http_respond_text(struct salve_request *req, unsigned status, const char *content_type,
+		      char *body, size_t len)
+{
+	return queue(req, status, content_type, body, len);
+}
+
+int salve_respond_json(struct salve_request *req, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	if (!text)
+		return salve_respond_error(req, 500, "internal", "cannot encode the answer as JSON");
+	return queue(req, status, "application/json", text, strlen(text));
+}
+
+int salve_respond_error(struct salve_request *req, unsigned status, const char *code,
+			const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+	json_t *body;
+	char *text;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+	text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(body);
+	if (!text)
+		text = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+	if (status >= 500)
+		log_warn("%s %s: %u %s: %s", req->method, req->path, status, code, message);
+	return queue(req, status, "application/json", text, text ? strlen(text) : 0);
+}
+
+int http_respond_db_unavailable(struct salve_request *req)
+{
+	return salve_respond_error(req, 503, "database_unavailable",
+				   "the database is unavailable; retry later");
+}
+
+/* ---- request accessors (the plugin API) ---- */
+
+const char *salve_request_method(struct salve_request *req) { return req->method; }
+const char *salve_request_path(struct salve_request *req) { return req->path; }
+
+const char *salve_request_header(struct salve_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *salve_request_query(struct salve_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *salve_request_param(struct salve_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->match.nparams; i++) {
+		const char *n = req->match.names[i]; /* "{id}" */
+		size_t len = strlen(name);
+		if (strncmp(n + 1, name, len) == 0 && n[len + 1] == '}' && n[len + 2] == '\0')
+			return req->match.values[i];
+	}
+	return NULL;
+}
+
+const char *salve_request_body(struct salve_request *req, size_t *len)
+{
+	if (len)
+		*len = req->body_len;
+	return req->body ? req->body : "";
+}
+
+const char *salve_request_user(struct salve_request *req)
+{
+	return req->authenticated ? req->who.user : NULL;
+}
+
+int http_request_role(struct salve_request *req) { return req->authenticated ? req->who.role : 0; }
+const char *http_request_remote(struct salve_request *req) { return req->remote; }
+
+PGconn *http_request_db(struct salve_request *req)
+{
+	if (!req->db)
+		req->db = db_acquire();
+	return req->db;
+}
+
+struct each_ctx {
+	const char *name;
+	void (*fn)(const char *, void *);
+	void *ud;
+};
+
+static enum MHD_Result each_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct each_ctx *c = cls;
+
+	(void)kind;
+	if (key && strcmp(key, c->name) == 0)
+		c->fn(value ? value : "", c->ud);
+	return MHD_YES;
+}
+
+void http_request_query_each(struct salve_request *req, const char *name,
+			     void (*fn)(const char *value, void *ud), void *ud)
+{
+	struct each_ctx c = { name, fn, ud };
+
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_value, &c);
+}
+
+/* ---- authentication ---- */
+
+/* 0: req->who is set; otherwise the request has been answered. */
+static int authenticate(struct salve_request *req, int min_role)
+{
+	const char *authz = salve_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *proxy_user = salve_request_header(req, config->auth.proxy_header);
+	PGconn *db;
+	int rc;
+
+	if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+		if (!(db = http_request_db(req)))
+			return http_respond_db_unavailable(req), -1;
+		rc = auth_check_token(db, authz + 7, &req->who);
+		if (rc == -EAGAIN || rc == -EIO)
+			return http_respond_db_unavailable(req), -1;
+		if (rc < 0)
+			return salve_respond_error(req, 401, "unauthorized",
+						   "the bearer token is unknown or revoked"), -1;
+	} else if (proxy_user && *proxy_user && auth_is_trusted_proxy(config->auth.trusted_proxies, req->remote)) {
+		if (!(db = http_request_db(req)))
+			return http_respond_db_unavailable(req), -1;
+		rc = auth_proxy_user(db, proxy_user, config->auth.proxy_default_role, &req->who);
+		if (rc < 0)
+			return http_respond_db_unavailable(req), -1;
+	} else {
+		if (proxy_user && *proxy_user)
+			log_warn("ignored %s from %s: not in auth.trusted_proxies", config->auth.proxy_header,
+				 req->remote);
+		return salve_respond_error(req, 401, "unauthorized",
+					   "authentication required: send \"Authorization: Bearer <token>\" "
+					   "(create one with salvectl token create)"), -1;
+	}
+	req->authenticated = 1;
+	if (req->who.role < min_role)
+		return salve_respond_error(req, 403, "forbidden", "this needs the %s role; %s has %s",
+					   auth_role_name(min_role), req->who.user,
+					   auth_role_name(req->who.role)), -1;
+	return 0;
+}
+
+/* ---- audit ---- */
+
+static int is_mutating(const char *method)
+{
+	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
+
+static void audit(struct salve_request *req)
+{
+	const struct route *rt = req->match.route;
+	struct salve_plugin *owner = rt->owner;
+	char action[512], status[8];
+	const char *actor = req->authenticated ? req->who.user : owner ? owner->name : "anonymous";
+	const char *target = req->match.nparams ? req->match.values[0] : req->path;
+	const char *params[] = { actor, action, target, status, req->remote };
+	PGconn *db;
+
+	snprintf(action, sizeof(action), "%s %s", req->method, rt->pattern);
+	snprintf(status, sizeof(status), "%u", req->status);
+	if (!(db = http_request_db(req)) ||
+	    db_exec(db, NULL,
+		    "INSERT INTO audit_log (actor, action, target, status, remote_addr)"
+		    " VALUES ($1, $2, $3, $4, $5)", 5, params) < 0)
+		log_error("audit: could not record %s by %s on %s", action, actor, target);
+}
+
+/* ---- the libmicrohttpd callbacks ---- */
+
+static void dispatch(struct salve_request *req)
+{
+	char allow[128];
+	const struct route *rt;
+	int rc;
+
+	if (req->too_large) {
+		salve_respond_error(req, 413, "payload_too_large", "the request body exceeds %ld bytes (http.max_body_bytes)",
+				    config->http.max_body_bytes);
+		return;
+	}
+	rc = router_match(routes, req->method, req->path, &req->match, allow, sizeof(allow));
+	if (rc == -EPERM) {
+		salve_respond_error(req, 405, "method_not_allowed", "%s is not allowed here; allowed: %s",
+				    req->method, allow);
+		return;
+	}
+	if (rc < 0) {
+		salve_respond_error(req, 404, "not_found", "no route for %s %s", req->method, req->path);
+		return;
+	}
+	rt = req->match.route;
+	if (rt->min_role > SALVE_ROLE_PUBLIC && authenticate(req, rt->min_role) < 0)
+		return;
+	rt->fn(req, rt->userdata);
+	if (!req->answered)
+		salve_respond_error(req, 500, "internal", "the handler for %s %s gave no answer",
+				    req->method, rt->pattern);
+	if (is_mutating(req->method) && req->status < 400)
+		audit(req);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct salve_request *req = *con_cls;
+
+	(void)cls;
+	(void)version;
+	if (!req) {
+		const union MHD_ConnectionInfo *ci;
+		const char *clen;
+
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		req->conn = conn;
+		req->method = method;
+		req->path = url;
+		clock_gettime(CLOCK_MONOTONIC, &req->started);
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr) {
+			const struct sockaddr *sa = ci->client_addr;
+			if (sa->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+					  req->remote, sizeof(req->remote));
+			else if (sa->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+					  req->remote, sizeof(req->remote));
+		}
+		*con_cls = req;
+		/* refuse an announced oversize body before reading any of it */
+		clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (clen && strtoull(clen, NULL, 10) > (unsigned long long)config->http.max_body_bytes) {
+			req->too_large = 1;
+			dispatch(req);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (req->answered || req->too_large)
+			return MHD_YES; /* discard */
+		if (req->body_len + n > (size_t)config->http.max_body_bytes) {
+			req->too_large = 1;
+			free(req->body);
+			req->body = NULL;
+			req->body_len = 0;
+			return MHD_YES;
+		}
+		char *grown = realloc(req->body, req->body_len + n + 1);
+		if (!grown)
+			return MHD_NO;
+		req->body = grown;
+		memcpy(req->body + req->body_len, upload_data, n);
+		req->body_len += n;
+		req->body[req->body_len] = '\0';
+		return MHD_YES;
+	}
+	if (!req->answered)
+		dispatch(req);
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct salve_request *req = *con_cls;
+	struct timespec now;
+	double secs;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!req)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - req->started.tv_sec) + (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+	if (req->answered)
+		metrics_observe_request(req->match.route ? req->match.route->pattern : "unmatched",
+					req->method, req->status, secs);
+	if (req->db)
+		db_release(req->db);
+	router_match_free(&req->match);
+	free(req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_msg(SALVE_LOG_DEBUG, NULL, "libmicrohttpd: %s", line);
+}
+
+int http_start(const struct salve_config *cfg)
+{
+	struct sockaddr_storage ss;
+	char host[256];
+	int port;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+	config = cfg;
+	if (!routes && !(routes = router_new()))
+		return -ENOMEM;
+	memset(&ss, 0, sizeof(ss));
+	if (config_parse_listen(cfg->listen, host, sizeof(host), &port) < 0)
+		return -EINVAL;
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		flags |= MHD_USE_IPv6;
+	} else if (strcmp(host, "localhost") == 0 ||
+		   inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		if (strcmp(host, "localhost") == 0)
+			inet_pton(AF_INET, "127.0.0.1", &((struct sockaddr_in *)&ss)->sin_addr);
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	} else {
+		log_error("listen: \"%s\" is not an IP address; use 127.0.0.1:8080 or [::1]:8080", host);
+		return -EINVAL;
+	}
+	daemon_handle = MHD_start_daemon(
+		flags, (uint16_t)port, NULL, NULL, on_request, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http.threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http.connection_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http.connection_limit,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_END);
+	if (!daemon_handle) {
+		log_error("cannot listen on %s: the address is in use, not local, or not permitted", cfg->listen);
+		return -EADDRINUSE;
+	}
+	log_info("listening on http://%s with %ld threads", cfg->listen, cfg->http.threads);
+	return 0;
+}
+
+void http_quiesce(void)
+{
+	if (daemon_handle)
+		MHD_quiesce_daemon(daemon_handle);
+}
+
+void http_stop(void)
+{
+	if (daemon_handle)
+		MHD_stop_daemon(daemon_handle);
+	daemon_handle = NULL;
+}
+
+void http_shutdown(void)
+{
+	router_free(routes);
+	routes = NULL;
+}

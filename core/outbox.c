@@ -1,0 +1,192 @@
+/*
+ * core/outbox.c - at-least-once delivery of durable events.
+ *
+ * Each worker claims one due row with FOR UPDATE SKIP LOCKED, delivers it
+ * while holding the row lock, and records the result in the same
+ * transaction: delivered, retried later with exponential backoff, or dead
+ * once workers.max_attempts is reached.  Several workers (and several
+ * salved processes) share the table safely.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "hooks.h"
+#include "log.h"
+#include "outbox.h"
+
+static pthread_t *threads;
+static size_t nthreads;
+static volatile int stopping;
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long wake_seq;
+static const struct salve_config *config;
+
+static const char claim_sql[] =
+	"SELECT id, event_id, event, consumer, payload::text, attempts FROM outbox"
+	" WHERE status = 'pending' AND next_attempt_at <= now()"
+	" ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+
+void outbox_wake(void)
+{
+	pthread_mutex_lock(&wake_lock);
+	wake_seq++;
+	pthread_cond_broadcast(&wake_cond);
+	pthread_mutex_unlock(&wake_lock);
+}
+
+static void idle_wait(long ms)
+{
+	struct timespec until;
+	unsigned long seen;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&wake_lock);
+	seen = wake_seq;
+	while (!stopping && seen == wake_seq)
+		if (pthread_cond_timedwait(&wake_cond, &wake_lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&wake_lock);
+}
+
+static long backoff_ms(int attempts)
+{
+	long ms = config->workers.backoff_initial_ms;
+
+	for (int i = 1; i < attempts && ms < config->workers.backoff_max_ms; i++)
+		ms *= 2;
+	return ms > config->workers.backoff_max_ms ? config->workers.backoff_max_ms : ms;
+}
+
+/* Delivers one due row.  1 if a row was handled, 0 if none was due, <0 on
+ * database trouble. */
+static int deliver_one(PGconn *db)
+{
+	PGresult *res;
+	json_t *payload;
+	json_error_t jerr;
+	char err[512], attempts_s[16], delay[32];
+	int rc, attempts, result;
+
+	if ((rc = db_begin(db)) < 0)
+		return rc;
+	if ((rc = db_exec(db, &res, claim_sql, 0, NULL)) < 0) {
+		db_rollback(db);
+		return rc;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(db);
+		return 0;
+	}
+	payload = json_loads(PQgetvalue(res, 0, 4), 0, &jerr);
+	attempts = atoi(PQgetvalue(res, 0, 5)) + 1;
+	if (!payload) {
+		snprintf(err, sizeof(err), "stored payload is not JSON: %s", jerr.text);
+		result = -EINVAL;
+	} else {
+		result = hooks_deliver(PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
+				       payload, err, sizeof(err));
+	}
+	json_decref(payload);
+	snprintf(attempts_s, sizeof(attempts_s), "%d", attempts);
+	snprintf(delay, sizeof(delay), "%ld milliseconds", backoff_ms(attempts));
+	{
+		const char *id = PQgetvalue(res, 0, 0);
+		const char *dead = result != SALVE_OK && attempts >= config->workers.max_attempts ? "t" : "f";
+		const char *params[] = { id, result == SALVE_OK ? "t" : "f", dead, attempts_s, delay, err };
+
+		if (result != SALVE_OK)
+			log_warn("outbox %s: %s to %s failed (attempt %d of %ld): %s%s", id, PQgetvalue(res, 0, 2),
+				 PQgetvalue(res, 0, 3), attempts, config->workers.max_attempts, err,
+				 dead[0] == 't' ? "; now a dead letter" : "");
+		rc = db_exec(db, NULL,
+			     "UPDATE outbox SET attempts = $4::int,"
+			     " status = CASE WHEN $2::bool THEN 'delivered' WHEN $3::bool THEN 'dead' ELSE 'pending' END,"
+			     " delivered_at = CASE WHEN $2::bool THEN now() END,"
+			     " next_attempt_at = CASE WHEN $2::bool OR $3::bool THEN next_attempt_at"
+			     "                   ELSE now() + $5::interval END,"
+			     " last_error = NULLIF($6, '')"
+			     " WHERE id = $1", 6, params);
+	}
+	PQclear(res);
+	if (rc == 0)
+		rc = db_commit(db);
+	if (rc < 0) {
+		db_rollback(db);
+		return rc;
+	}
+	return 1;
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	while (!stopping) {
+		PGconn *db = db_acquire();
+		int rc = 0;
+
+		if (db) {
+			while (!stopping && (rc = deliver_one(db)) == 1)
+				;
+			db_release(db);
+		}
+		if (!stopping)
+			idle_wait(db && rc == 0 ? config->workers.poll_interval_ms : 1000);
+	}
+	return NULL;
+}
+
+int outbox_start(const struct salve_config *cfg)
+{
+	config = cfg;
+	stopping = 0;
+	nthreads = (size_t)cfg->workers.threads;
+	threads = calloc(nthreads ? nthreads : 1, sizeof(*threads));
+	if (!threads)
+		return -ENOMEM;
+	for (size_t i = 0; i < nthreads; i++)
+		if (pthread_create(&threads[i], NULL, worker, NULL) != 0) {
+			nthreads = i;
+			return -EAGAIN;
+		}
+	return 0;
+}
+
+void outbox_stop(void)
+{
+	stopping = 1;
+	outbox_wake();
+	for (size_t i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	threads = NULL;
+	nthreads = 0;
+}
+
+long outbox_depth(void)
+{
+	PGconn *db = db_acquire();
+	PGresult *res;
+	long n = -1;
+
+	if (!db)
+		return -1;
+	if (db_exec(db, &res, "SELECT count(*) FROM outbox WHERE status = 'pending'", 0, NULL) == 0) {
+		n = atol(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	db_release(db);
+	return n;
+}

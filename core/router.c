@@ -1,0 +1,227 @@
+/*
+ * core/router.c - the route table.  Routes are added while plugins and core
+ * modules initialise and never change afterwards, so matching reads the
+ * table without locks.  A linear scan is plenty for a few dozen routes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router.h"
+
+struct router {
+	struct route *routes;
+	size_t n;
+};
+
+struct router *router_new(void) { return calloc(1, sizeof(struct router)); }
+
+static void free_segments(char **segs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(segs[i]);
+	free(segs);
+}
+
+void router_free(struct router *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->routes[i].method);
+		free(r->routes[i].pattern);
+		free_segments(r->routes[i].segments, r->routes[i].nsegments);
+	}
+	free(r->routes);
+	free(r);
+}
+
+/* Splits "/a/b/c" into "a","b","c".  Empty segments are dropped. */
+static int split(const char *path, char ***out, size_t *n)
+{
+	char **segs = calloc(ROUTER_MAX_SEGMENTS, sizeof(char *));
+	size_t count = 0;
+	const char *p = path;
+
+	if (!segs)
+		return -ENOMEM;
+	while (*p) {
+		const char *end;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchr(p, '/');
+		if (!end)
+			end = p + strlen(p);
+		if (count == ROUTER_MAX_SEGMENTS) {
+			free_segments(segs, count);
+			return -E2BIG;
+		}
+		segs[count++] = strndup(p, (size_t)(end - p));
+		p = end;
+	}
+	*out = segs;
+	*n = count;
+	return 0;
+}
+
+static int is_param(const char *seg)
+{
+	size_t len = strlen(seg);
+	return len > 2 && seg[0] == '{' && seg[len - 1] == '}';
+}
+
+int router_add(struct router *r, const char *method, const char *pattern, int min_role,
+	       void (*fn)(void *, void *), void *userdata, void *owner)
+{
+	struct route *grown, *rt;
+	size_t nparams = 0;
+
+	if (!pattern || pattern[0] != '/' || !method || !fn)
+		return -EINVAL;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->routes[i].method, method) == 0 && strcmp(r->routes[i].pattern, pattern) == 0)
+			return -EEXIST;
+	grown = realloc(r->routes, (r->n + 1) * sizeof(*r->routes));
+	if (!grown)
+		return -ENOMEM;
+	r->routes = grown;
+	rt = &r->routes[r->n];
+	memset(rt, 0, sizeof(*rt));
+	if (split(pattern, &rt->segments, &rt->nsegments) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < rt->nsegments; i++)
+		nparams += (size_t)is_param(rt->segments[i]);
+	if (nparams > ROUTER_MAX_PARAMS) {
+		free_segments(rt->segments, rt->nsegments);
+		return -EINVAL;
+	}
+	rt->method = strdup(method);
+	rt->pattern = strdup(pattern);
+	rt->min_role = min_role;
+	rt->fn = fn;
+	rt->userdata = userdata;
+	rt->owner = owner;
+	rt->index = r->n++;
+	return 0;
+}
+
+void router_remove_owner(struct router *r, const void *owner)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; r && i < r->n; i++) {
+		struct route *rt = &r->routes[i];
+		if (owner && rt->owner == owner) {
+			free(rt->method);
+			free(rt->pattern);
+			free_segments(rt->segments, rt->nsegments);
+			continue;
+		}
+		r->routes[kept] = *rt;
+		r->routes[kept].index = kept;
+		kept++;
+	}
+	if (r)
+		r->n = kept;
+}
+
+size_t router_count(const struct router *r) { return r->n; }
+const struct route *router_at(const struct router *r, size_t i) { return i < r->n ? &r->routes[i] : NULL; }
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes a path segment; NULL if it is malformed or holds NUL. */
+static char *decode(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (*s == '%') {
+			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(hi * 16 + lo);
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int segments_match(const struct route *rt, char **segs, size_t n)
+{
+	if (rt->nsegments != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_param(rt->segments[i]) && strcmp(rt->segments[i], segs[i]) != 0)
+			return 0;
+	return 1;
+}
+
+int router_match(const struct router *r, const char *method, const char *path,
+		 struct route_match *m, char *allow, size_t allowlen)
+{
+	char **segs;
+	size_t n, allowpos = 0;
+	int rc = -ENOENT;
+
+	memset(m, 0, sizeof(*m));
+	if (allow && allowlen)
+		allow[0] = '\0';
+	if (split(path, &segs, &n) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct route *rt = &r->routes[i];
+		if (!segments_match(rt, segs, n))
+			continue;
+		if (strcmp(rt->method, method) != 0 &&
+		    !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+			if (allow && allowpos < allowlen)
+				allowpos += (size_t)snprintf(allow + allowpos, allowlen - allowpos, "%s%s",
+							     allowpos ? ", " : "", rt->method);
+			rc = -EPERM;
+			continue;
+		}
+		m->route = rt;
+		for (size_t s = 0; s < n; s++) {
+			if (!is_param(rt->segments[s]))
+				continue;
+			m->names[m->nparams] = rt->segments[s];
+			m->values[m->nparams] = decode(segs[s]);
+			if (!m->values[m->nparams]) {
+				router_match_free(m);
+				rc = -ENOENT;
+				goto out;
+			}
+			m->nparams++;
+		}
+		rc = 0;
+		break;
+	}
+out:
+	free_segments(segs, n);
+	return rc;
+}
+
+void router_match_free(struct route_match *m)
+{
+	for (size_t i = 0; i < m->nparams; i++)
+		free(m->values[i]);
+	m->nparams = 0;
+	m->route = NULL;
+}

@@ -1,0 +1,500 @@
+/*
+ * core/salvectl.c - the command-line tool: migrations, users and tokens,
+ * plugin checks, a test alert, a doctor, and dead letters.  Errors go to
+ * stderr and the exit status is non-zero on failure.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "plugins.h"
+#include "rfc3339.h"
+
+#ifndef SALVE_SYSCONFDIR
+#define SALVE_SYSCONFDIR "/usr/local/etc"
+#endif
+#define DEFAULT_CONFIG SALVE_SYSCONFDIR "/salve/salve.yaml"
+
+static struct salve_config *cfg;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: salvectl [-c FILE] COMMAND [ARGS]\n"
+		"commands:\n"
+		"  migrate [--status]                      apply (or list) pending sql/ migrations\n"
+		"  plugins                                 check each plugin: version, or why it is refused\n"
+		"  user add NAME --role ROLE               roles: viewer, responder, editor, admin\n"
+		"  user list\n"
+		"  token create --user NAME --role ROLE [--name LABEL]   prints the token once\n"
+		"  token revoke ID|TOKEN\n"
+		"  send-test-alert [--url URL] [--token T] [--resolve]   post an Alertmanager payload\n"
+		"  doctor                                  check config, database, schema, plugins, listen\n"
+		"  dead-letters [--retry ID]               list (or requeue) undeliverable events\n"
+		"See salvectl(1).\n");
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("salvectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static PGconn *connect_db(void)
+{
+	char err[512];
+	PGconn *db = db_connect(cfg->database.url, (int)cfg->database.connect_timeout, err, sizeof(err));
+
+	if (!db)
+		fail("cannot connect to the database: %s\n  (check database.url in %s or SALVE_DATABASE_URL)", err,
+		     cfg->path ? cfg->path : "the config");
+	return db;
+}
+
+/* "--key value" lookup among argv[from..]. */
+static const char *opt_value(int argc, char **argv, const char *key)
+{
+	for (int i = 0; i < argc - 1; i++)
+		if (strcmp(argv[i], key) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static int has_flag(int argc, char **argv, const char *key)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	char err[1024], pending[4096], unknown[4096];
+	PGconn *db = connect_db();
+	int rc;
+
+	if (!db)
+		return 1;
+	if (has_flag(argc, argv, "--status")) {
+		rc = migrate_check(db, cfg->sql_dir, pending, sizeof(pending), unknown, sizeof(unknown), err, sizeof(err));
+		PQfinish(db);
+		if (rc < 0)
+			return fail("%s", err);
+		printf("pending: %s\nunknown: %s\n", pending[0] ? pending : "none", unknown[0] ? unknown : "none");
+		return pending[0] || unknown[0];
+	}
+	rc = migrate_apply(db, cfg->sql_dir, 1, err, sizeof(err));
+	PQfinish(db);
+	if (rc < 0)
+		return fail("migration failed: %s", err);
+	printf("%d migration%s applied; the schema is current\n", rc, rc == 1 ? "" : "s");
+	return 0;
+}
+
+static int cmd_plugins(void)
+{
+	int bad = 0;
+
+	plugins_load(cfg, 0);
+	if (plugins_count() == 0)
+		printf("no plugins configured or found in %s\n", cfg->plugin_dir);
+	for (size_t i = 0; i < plugins_count(); i++) {
+		struct salve_plugin *p = plugins_at(i);
+		int ok = p->state == PLUGIN_READY;
+		printf("%-24s %-8s %-10s %s%s\n", p->name, ok ? plugins_kind_name(p->desc.kind) : "-",
+		       ok && p->desc.version ? p->desc.version : "-", ok ? "ok" : p->reason,
+		       p->required ? " (required)" : "");
+		bad |= !ok && p->required;
+	}
+	plugins_unload();
+	return bad;
+}
+
+static int cmd_user(int argc, char **argv)
+{
+	char err[512];
+	PGconn *db;
+	int rc = 0;
+
+	if (argc < 1)
+		return fail("user: expected add or list");
+	if (!(db = connect_db()))
+		return 1;
+	if (strcmp(argv[0], "add") == 0 && argc >= 2) {
+		const char *role = opt_value(argc, argv, "--role");
+		rc = auth_user_add(db, argv[1], role ? role : "viewer", err, sizeof(err));
+		if (rc < 0)
+			rc = fail("%s", err);
+		else
+			printf("user %s added with role %s\n", argv[1], role ? role : "viewer");
+	} else if (strcmp(argv[0], "list") == 0) {
+		PGresult *res;
+		if (db_exec(db, &res, "SELECT username, role, created_via, created_at FROM users ORDER BY username",
+			    0, NULL) < 0) {
+			rc = fail("cannot list users: %s", PQerrorMessage(db));
+		} else {
+			printf("%-24s %-10s %-10s %s\n", "USER", "ROLE", "VIA", "CREATED");
+			for (int r = 0; r < PQntuples(res); r++)
+				printf("%-24s %-10s %-10s %s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+				       PQgetvalue(res, r, 2), PQgetvalue(res, r, 3));
+			PQclear(res);
+		}
+	} else {
+		rc = fail("user: expected \"add NAME --role ROLE\" or \"list\"");
+	}
+	PQfinish(db);
+	return rc ? 1 : 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	char err[512], token[64];
+	PGconn *db;
+	int rc = 0;
+
+	if (argc < 1)
+		return fail("token: expected create or revoke");
+	if (strcmp(argv[0], "create") == 0) {
+		const char *user = opt_value(argc, argv, "--user"), *role = opt_value(argc, argv, "--role");
+		if (!user || !role)
+			return fail("token create: --user NAME and --role ROLE are required");
+		if (!(db = connect_db()))
+			return 1;
+		rc = auth_token_create(db, user, role, opt_value(argc, argv, "--name"), token, sizeof(token), err,
+				       sizeof(err));
+		PQfinish(db);
+		if (rc < 0)
+			return fail("%s", err);
+		printf("%s\n", token);
+		return 0;
+	}
+	if (strcmp(argv[0], "revoke") == 0 && argc == 2) {
+		if (!(db = connect_db()))
+			return 1;
+		rc = auth_token_revoke(db, argv[1], err, sizeof(err));
+		PQfinish(db);
+		if (rc < 0)
+			return fail("%s", err);
+		printf("revoked\n");
+		return 0;
+	}
+	return fail("token: expected \"create --user NAME --role ROLE\" or \"revoke ID|TOKEN\"");
+}
+
+/* ---- send-test-alert ---- */
+
+static size_t collect(char *data, size_t size, size_t n, void *ud)
+{
+	fwrite(data, size, n, (FILE *)ud);
+	return size * n;
+}
+
+static char *default_url(void)
+{
+	char host[256], *url;
+	int port;
+
+	if (config_parse_listen(cfg->listen, host, sizeof(host), &port) < 0)
+		return NULL;
+	if (strcmp(host, "0.0.0.0") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (asprintf(&url, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, port) < 0)
+		return NULL;
+	return url;
+}
+
+static int cmd_send_test_alert(int argc, char **argv)
+{
+	const char *url = opt_value(argc, argv, "--url");
+	const char *token = opt_value(argc, argv, "--token");
+	int resolve = has_flag(argc, argv, "--resolve");
+	char starts[RFC3339_BUFSIZE], ends[RFC3339_BUFSIZE], *base = NULL, *full = NULL, *body;
+	struct curl_slist *headers = NULL;
+	long status = 0;
+	json_t *payload;
+	CURL *curl;
+	CURLcode cc;
+	int64_t now_us = (int64_t)time(NULL) * 1000000;
+
+	if (!token)
+		token = config_plugin_scalar(cfg, "source_alertmanager", "bearer_token");
+	if (!url) {
+		if (!(base = default_url()))
+			return fail("listen \"%s\" is not host:port; pass --url", cfg->listen);
+		if (asprintf(&full, "%s/api/v1/sources/alertmanager", base) < 0)
+			return 1;
+		url = full;
+	}
+	/* one alert, starting at the top of the hour so --resolve closes it */
+	rfc3339_format(now_us - now_us % 3600000000LL, starts, sizeof(starts));
+	rfc3339_format(now_us, ends, sizeof(ends));
+	payload = json_pack(
+		"{s:s,s:s,s:s,s:s,s:i,s:{s:s},s:{s:s,s:s},s:{},s:s,s:[{s:s,s:{s:s,s:s,s:s,s:s,s:s},"
+		"s:{s:s,s:s,s:s},s:s,s:s,s:s,s:s}]}",
+		"version", "4", "groupKey", "{}:{alertname=\"SalveTestAlert\"}", "status",
+		resolve ? "resolved" : "firing", "receiver", "salve", "truncatedAlerts", 0, "groupLabels", "alertname",
+		"SalveTestAlert", "commonLabels", "alertname", "SalveTestAlert", "severity", "warning",
+		"commonAnnotations", "externalURL", "http://alertmanager.example:9093", "alerts", "status",
+		resolve ? "resolved" : "firing", "labels", "alertname", "SalveTestAlert", "severity", "warning",
+		"instance", "salve-test:9100", "job", "node", "service", "salve", "annotations", "summary",
+		"Test alert sent by salvectl send-test-alert", "description",
+		"If you can read this in salve, Alertmanager intake works.", "runbook_url",
+		"https://example.invalid/runbooks/salve-test", "startsAt", starts, "endsAt",
+		resolve ? ends : "0001-01-01T00:00:00Z", "generatorURL", "http://prometheus.example:9090/graph",
+		"fingerprint", "5a1e7e57a1e77e57");
+	body = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl = curl_easy_init();
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (token) {
+		char *auth;
+		if (asprintf(&auth, "Authorization: Bearer %s", token) >= 0) {
+			headers = curl_slist_append(headers, auth);
+			free(auth);
+		}
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, stdout);
+	cc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	curl_global_cleanup();
+	free(body);
+	putchar('\n');
+	if (cc != CURLE_OK) {
+		fail("POST %s: %s (is salved running? see salvectl doctor)", url, curl_easy_strerror(cc));
+		free(full);
+		free(base);
+		return 1;
+	}
+	free(full);
+	free(base);
+	if (status < 200 || status > 299)
+		return fail("salved answered %ld", status);
+	return 0;
+}
+
+/* ---- doctor ---- */
+
+static int check(int ok, const char *what, const char *detail)
+{
+	printf("[%s] %s%s%s\n", ok ? " ok " : "FAIL", what, detail && *detail ? ": " : "", detail ? detail : "");
+	return ok ? 0 : 1;
+}
+
+static int listen_state(char *detail, size_t len)
+{
+	char host[256], *base;
+	struct sockaddr_in sin = { 0 };
+	int port, fd, rc;
+
+	if (config_parse_listen(cfg->listen, host, sizeof(host), &port) < 0) {
+		snprintf(detail, len, "\"%s\" is not host:port", cfg->listen);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		snprintf(detail, len, "%s (IPv6 or a name: not probed)", cfg->listen);
+		return 1;
+	}
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	rc = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	close(fd);
+	if (rc == 0) {
+		snprintf(detail, len, "%s is free (salved is not running there)", cfg->listen);
+		return 1;
+	}
+	if (!(base = default_url()))
+		return 0;
+	{
+		char url[512];
+		long status = 0;
+		CURL *curl = curl_easy_init();
+		FILE *devnull = fopen("/dev/null", "w");
+		snprintf(url, sizeof(url), "%s/healthz", base);
+		curl_easy_setopt(curl, CURLOPT_URL, url);
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT, 3L);
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, devnull);
+		if (curl_easy_perform(curl) == CURLE_OK)
+			curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_cleanup(curl);
+		if (devnull)
+			fclose(devnull);
+		free(base);
+		if (status == 200) {
+			snprintf(detail, len, "salved answers /healthz on %s", cfg->listen);
+			return 1;
+		}
+	}
+	snprintf(detail, len, "%s is taken by another program: stop it or change listen", cfg->listen);
+	return 0;
+}
+
+static int cmd_doctor(void)
+{
+	char detail[4096], pending[2048], unknown[2048], err[512];
+	int problems = 0;
+	PGconn *db;
+
+	snprintf(detail, sizeof(detail), "%s", cfg->path ? cfg->path : "defaults (no file)");
+	problems += check(1, "configuration", detail);
+	db = db_connect(cfg->database.url, (int)cfg->database.connect_timeout, err, sizeof(err));
+	snprintf(detail, sizeof(detail), "%s%s", db ? "connected" : err,
+		 db ? "" : " (start PostgreSQL, or fix database.url / SALVE_DATABASE_URL)");
+	problems += check(db != NULL, "database", detail);
+	if (db) {
+		int rc = migrate_check(db, cfg->sql_dir, pending, sizeof(pending), unknown, sizeof(unknown), err,
+				       sizeof(err));
+		if (rc < 0)
+			snprintf(detail, sizeof(detail), "%s", err);
+		else if (pending[0])
+			snprintf(detail, sizeof(detail), "pending %s: run salvectl migrate", pending);
+		else if (unknown[0])
+			snprintf(detail, sizeof(detail), "unknown %s: this salve is older than the database", unknown);
+		else
+			snprintf(detail, sizeof(detail), "current");
+		problems += check(rc == 0 && !pending[0] && !unknown[0], "schema", detail);
+		PQfinish(db);
+	}
+	plugins_load(cfg, 0);
+	for (size_t i = 0; i < plugins_count(); i++) {
+		struct salve_plugin *p = plugins_at(i);
+		char what[300];
+		snprintf(what, sizeof(what), "plugin %s", p->name);
+		snprintf(detail, sizeof(detail), "%s", p->state == PLUGIN_READY ? (p->desc.version ? p->desc.version : "ok") : p->reason);
+		problems += check(p->state == PLUGIN_READY || !p->required, what, detail);
+	}
+	if (plugins_count() == 0)
+		problems += check(0, "plugins", "none loaded: check plugin_dir and the plugins section");
+	plugins_unload();
+	problems += check(listen_state(detail, sizeof(detail)), "listen", detail);
+	printf("%s\n", problems ? "problems found: fix the FAIL lines above" : "all checks passed");
+	return problems ? 1 : 0;
+}
+
+/* ---- dead letters ---- */
+
+static int cmd_dead_letters(int argc, char **argv)
+{
+	const char *retry = opt_value(argc, argv, "--retry");
+	PGconn *db = connect_db();
+	PGresult *res;
+	int rc = 0;
+
+	if (!db)
+		return 1;
+	if (retry) {
+		const char *params[] = { retry };
+		if (db_exec(db, &res, "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now()"
+				      " WHERE id::text = $1 AND status = 'dead' RETURNING id", 1, params) < 0) {
+			rc = fail("cannot requeue: %s", PQerrorMessage(db));
+		} else {
+			if (PQntuples(res) == 0)
+				rc = fail("no dead letter %s", retry);
+			else
+				printf("dead letter %s queued again\n", retry);
+			PQclear(res);
+		}
+	} else if (db_exec(db, &res, "SELECT id, event, consumer, attempts, created_at, COALESCE(last_error, '')"
+				     " FROM outbox WHERE status = 'dead' ORDER BY id", 0, NULL) < 0) {
+		rc = fail("cannot list dead letters: %s", PQerrorMessage(db));
+	} else {
+		printf("%-8s %-22s %-32s %-8s %-28s %s\n", "ID", "EVENT", "CONSUMER", "ATTEMPTS", "CREATED", "LAST ERROR");
+		for (int r = 0; r < PQntuples(res); r++)
+			printf("%-8s %-22s %-32s %-8s %-28s %s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+			       PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+			       PQgetvalue(res, r, 5));
+		if (PQntuples(res) == 0)
+			printf("no dead letters\n");
+		PQclear(res);
+	}
+	PQfinish(db);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *cmd;
+	char err[1024];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("salvectl %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!path)
+		path = getenv("SALVE_CONFIG");
+	if (!path && access(DEFAULT_CONFIG, R_OK) == 0)
+		path = DEFAULT_CONFIG;
+	log_set_level(SALVE_LOG_WARN);
+	cfg = config_load(path, err, sizeof(err));
+	if (!cfg)
+		return fail("%s", err);
+	cmd = argv[optind];
+	argc -= optind + 1;
+	argv += optind + 1;
+	if (strcmp(cmd, "migrate") == 0)
+		rc = cmd_migrate(argc, argv);
+	else if (strcmp(cmd, "plugins") == 0)
+		rc = cmd_plugins();
+	else if (strcmp(cmd, "user") == 0)
+		rc = cmd_user(argc, argv);
+	else if (strcmp(cmd, "token") == 0)
+		rc = cmd_token(argc, argv);
+	else if (strcmp(cmd, "send-test-alert") == 0)
+		rc = cmd_send_test_alert(argc, argv);
+	else if (strcmp(cmd, "doctor") == 0)
+		rc = cmd_doctor();
+	else if (strcmp(cmd, "dead-letters") == 0)
+		rc = cmd_dead_letters(argc, argv);
+	else {
+		fail("unknown command \"%s\"", cmd);
+		usage(stderr);
+		rc = 2;
+	}
+	config_free(cfg);
+	return rc;
+}
