@@ -18,6 +18,7 @@
 
 #include "alerts.h"
 #include "api_system.h"
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "hooks.h"
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 		"usage: salved [-c FILE] [--check-config]\n"
 		"  -c, --config FILE   configuration (default $SALVE_CONFIG or %s)\n"
 		"      --check-config  validate the configuration and plugins, then exit\n"
+		"      --list-routes   print every route (core and plugins) as METHOD PATTERN ROLE\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"See salved(8) and salve.yaml(5).\n", DEFAULT_CONFIG);
@@ -117,6 +119,27 @@ static void reload(const char *path)
 	config_free(fresh);
 }
 
+/* The route table as the server would hold it, without serving: the
+ * OpenAPI test compares it with doc/openapi.yaml. */
+static int print_routes(struct salve_config *cfg)
+{
+	const struct router *r;
+	int rc;
+
+	api_system_register_routes(cfg);
+	alerts_register_routes();
+	rc = plugins_load(cfg, 1) < 0;
+	r = http_router();
+	for (size_t i = 0; !rc && r && i < router_count(r); i++) {
+		const struct route *rt = router_at(r, i);
+		printf("%s %s %s\n", rt->method, rt->pattern, auth_role_name(rt->min_role));
+	}
+	plugins_unload();
+	hooks_reset();
+	http_shutdown();
+	return rc;
+}
+
 static int serve(struct salve_config *cfg, const char *path)
 {
 	sigset_t sigs;
@@ -177,6 +200,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "list-routes", no_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -185,12 +209,13 @@ int main(int argc, char **argv)
 	struct salve_config *cfg;
 	char err[1024];
 	sigset_t sigs;
-	int opt, check = 0, rc;
+	int opt, check = 0, list_routes = 0, rc;
 
 	while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': given = optarg; break;
 		case 'C': check = 1; break;
+		case 'R': list_routes = 1; break;
 		case 'V': printf("salved %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, SALVE_ABI_MAJOR, SALVE_ABI_MINOR); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -218,6 +243,11 @@ int main(int argc, char **argv)
 		plugins_unload();
 		if (!rc)
 			printf("%s: configuration OK\n", path ? path : "(defaults)");
+		config_free(cfg);
+		return rc;
+	}
+	if (list_routes) {
+		rc = print_routes(cfg);
 		config_free(cfg);
 		return rc;
 	}
