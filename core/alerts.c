@@ -24,14 +24,13 @@
 
 static const char upsert_sql[] =
 	"WITH input AS ("
-	"  SELECT DISTINCT ON (x.fingerprint, x.starts_us) x.*"
-	"  FROM jsonb_to_recordset($1::jsonb) AS x(ord int, fingerprint text, alert_name text,"
+	"  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(fingerprint text, alert_name text,"
 	"       severity text, instance text, status text, labels jsonb, annotations jsonb,"
 	"       starts_us bigint, ends_us bigint, generator_url text)"
-	"  ORDER BY x.fingerprint, x.starts_us, x.ord DESC"
-	"), prior AS ("
+	"), prior AS ("  /* only a resolution needs to know what it replaces */
 	"  SELECT a.id, a.status FROM alerts a JOIN input i"
-	"    ON a.source = $2 AND a.fingerprint = i.fingerprint AND a.starts_at = " TS("i.starts_us")
+	"    ON i.status = 'resolved' AND a.source = $2 AND a.fingerprint = i.fingerprint"
+	"   AND a.starts_at = " TS("i.starts_us")
 	"  FOR UPDATE OF a"
 	"), up AS ("
 	"  INSERT INTO alerts AS a (source, fingerprint, alert_name, severity, instance, status,"
@@ -41,7 +40,7 @@ static const char upsert_sql[] =
 	"         CASE WHEN status = 'resolved' AND ends_us > 0 THEN " TS("ends_us")
 	"              WHEN status = 'resolved' THEN now() END,"
 	"         generator_url"
-	"  FROM input ORDER BY ord"
+	"  FROM input"
 	"  ON CONFLICT (source, fingerprint, starts_at) DO UPDATE SET"
 	"    status = EXCLUDED.status, ends_at = EXCLUDED.ends_at,"
 	"    alert_name = EXCLUDED.alert_name, severity = EXCLUDED.severity,"
@@ -50,7 +49,8 @@ static const char upsert_sql[] =
 	"    last_seen_at = now(), notification_count = a.notification_count + 1"
 	"  RETURNING a.*, (a.xmax = 0) AS inserted"
 	")"
-	" SELECT (to_jsonb(up) - 'inserted')::text, up.inserted, prior.status"
+	" SELECT CASE WHEN $3::bool THEN (to_jsonb(up) - 'inserted')::text END,"
+	"        up.inserted, prior.status, up.status = 'resolved'"
 	" FROM up LEFT JOIN prior ON prior.id = up.id";
 
 /* A resolution also closes older firing rows of the same fingerprint:
@@ -60,12 +60,12 @@ static const char close_older_sql[] =
 	" FROM jsonb_to_recordset($1::jsonb) AS x(fingerprint text, starts_us bigint, status text)"
 	" WHERE x.status = 'resolved' AND a.source = $2 AND a.fingerprint = x.fingerprint"
 	"   AND a.status = 'firing' AND a.starts_at < " TS("x.starts_us")
-	" RETURNING to_jsonb(a.*)::text";
+	" RETURNING CASE WHEN $3::bool THEN to_jsonb(a.*)::text END";
 
-static json_t *alert_row(const struct salve_alert_in *a, size_t ord)
+static json_t *alert_row(const struct salve_alert_in *a)
 {
-	return json_pack("{s:I,s:s,s:s,s:s?,s:s?,s:s,s:O?,s:O?,s:I,s:I,s:s?}",
-			 "ord", (json_int_t)ord, "fingerprint", a->fingerprint, "alert_name", a->alert_name,
+	return json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:O?,s:O?,s:I,s:I,s:s?}",
+			 "fingerprint", a->fingerprint, "alert_name", a->alert_name,
 			 "severity", a->severity, "instance", a->instance, "status", a->status,
 			 "labels", a->labels, "annotations", a->annotations,
 			 "starts_us", (json_int_t)a->starts_at_us, "ends_us", (json_int_t)a->ends_at_us,
@@ -83,25 +83,28 @@ static int valid(const struct salve_alert_in *a)
 static int store(PGconn *db, const char *source, json_t *rows, json_t *received, json_t *resolved,
 		 struct salve_ingest_result *result)
 {
+	/* the stored rows come back as JSON only when an event needs them */
+	int want = hooks_wanted(SALVE_EV_ALERT_RECEIVED) || hooks_wanted(SALVE_EV_ALERT_RESOLVED);
 	char *text = json_dumps(rows, JSON_COMPACT);
-	const char *params[] = { text, source };
+	const char *params[] = { text, source, want ? "t" : "f" };
 	int any_resolved = 0, rc;
 	PGresult *res;
 
 	if (!text)
 		return -ENOMEM;
-	rc = db_exec(db, &res, upsert_sql, 2, params);
+	rc = db_exec_prepared(db, &res, "alerts_upsert", upsert_sql, 3, params);
 	if (rc < 0)
 		goto out;
 	for (int r = 0; r < PQntuples(res); r++) {
-		json_t *doc = json_loads(PQgetvalue(res, r, 0), 0, NULL);
+		json_t *doc = want ? json_loads(PQgetvalue(res, r, 0), 0, NULL) : NULL;
 		int inserted = PQgetvalue(res, r, 1)[0] == 't';
 		const char *old = PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2);
-		int is_resolved = strcmp(json_string_value(json_object_get(doc, "status")), "resolved") == 0;
+		int is_resolved = PQgetvalue(res, r, 3)[0] == 't';
 
 		if (inserted) {
 			result->created++;
-			json_array_append(received, doc);
+			if (doc)
+				json_array_append(received, doc);
 		} else {
 			result->updated++;
 		}
@@ -109,19 +112,21 @@ static int store(PGconn *db, const char *source, json_t *rows, json_t *received,
 			any_resolved = 1;
 			if (inserted || (old && strcmp(old, "firing") == 0)) {
 				result->resolved++;
-				json_array_append(resolved, doc);
+				if (doc)
+					json_array_append(resolved, doc);
 			}
 		}
 		json_decref(doc);
 	}
 	PQclear(res);
 	if (any_resolved) {
-		rc = db_exec(db, &res, close_older_sql, 2, params);
+		rc = db_exec_prepared(db, &res, "alerts_close_older", close_older_sql, 3, params);
 		if (rc < 0)
 			goto out;
 		for (int r = 0; r < PQntuples(res); r++) {
 			result->resolved++;
-			json_array_append_new(resolved, json_loads(PQgetvalue(res, r, 0), 0, NULL));
+			if (want)
+				json_array_append_new(resolved, json_loads(PQgetvalue(res, r, 0), 0, NULL));
 		}
 		PQclear(res);
 	}
@@ -130,6 +135,25 @@ static int store(PGconn *db, const char *source, json_t *rows, json_t *received,
 out:
 	free(text);
 	return rc;
+}
+
+/* ON CONFLICT cannot touch one row twice in a statement, so duplicates
+ * within a payload are dropped here; payloads are small (max_alerts). */
+static int repeated_later(const struct salve_alert_in *alerts, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (alerts[j].starts_at_us == alerts[i].starts_at_us &&
+		    strcmp(alerts[j].fingerprint, alerts[i].fingerprint) == 0)
+			return 1;
+	return 0;
+}
+
+static int has_resolution(const struct salve_alert_in *alerts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(alerts[i].status, "resolved") == 0)
+			return 1;
+	return 0;
 }
 
 static void emit_each(enum salve_event_id ev, json_t *payloads)
@@ -146,17 +170,20 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 {
 	json_t *rows = json_array(), *received = json_array(), *resolved = json_array();
 	PGconn *db = NULL;
-	int rc = 0;
+	int rc = 0, tx;
 
 	memset(result, 0, sizeof(*result));
-	for (size_t i = 0; i < n; i++) {
-		json_t *row;
-
+	for (size_t i = 0; i < n; i++)
 		if (!valid(&alerts[i])) {
 			rc = -EINVAL;
 			goto out;
 		}
-		row = alert_row(&alerts[i], i);
+	for (size_t i = 0; i < n; i++) {
+		json_t *row;
+
+		if (repeated_later(alerts, n, i))
+			continue; /* one row per (fingerprint, startsAt): the last word wins */
+		row = alert_row(&alerts[i]);
 		if (!row) {
 			rc = -ENOMEM;
 			goto out;
@@ -175,7 +202,12 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 		rc = -EAGAIN;
 		goto out;
 	}
-	if ((rc = db_begin(db)) == 0 && (rc = store(db, source, rows, received, resolved, result)) == 0)
+	/* One statement is its own transaction; more need BEGIN and COMMIT:
+	 * a resolution closes older rows, and durable events write the outbox. */
+	tx = has_resolution(alerts, n) || hooks_durable(SALVE_EV_ALERT_RECEIVED) ||
+	     hooks_durable(SALVE_EV_ALERT_RESOLVED);
+	rc = tx ? db_begin(db) : 0;
+	if (rc == 0 && (rc = store(db, source, rows, received, resolved, result)) == 0 && tx)
 		rc = db_commit(db);
 	if (rc < 0) {
 		db_rollback(db);

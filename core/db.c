@@ -21,10 +21,14 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
+#define MAX_PREPARED 16
+
 struct slot {
 	PGconn *conn;
 	unsigned epoch;
 	int busy;
+	const char *prepared[MAX_PREPARED]; /* statement names, static strings */
+	int nprepared;
 };
 
 static struct {
@@ -169,6 +173,7 @@ PGconn *db_acquire(void)
 	pool.backoff_ms = BACKOFF_MIN_MS;
 	s->conn = fresh;
 	s->epoch = pool.epoch;
+	s->nprepared = 0;
 	pthread_mutex_unlock(&pool.lock);
 	return fresh;
 
@@ -213,17 +218,13 @@ static int is_connection_error(const char *state)
 	return state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
 }
 
-int db_exec(PGconn *conn, PGresult **res, const char *sql, int nparams, const char *const *params)
+/* Maps a finished result to 0 or a negative errno; takes r. */
+static int finish(PGconn *conn, PGresult *r, PGresult **res)
 {
-	PGresult *r;
-	ExecStatusType st;
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	const char *state;
 	int rc;
 
-	if (res)
-		*res = NULL;
-	r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		if (res)
 			*res = r;
@@ -247,6 +248,44 @@ int db_exec(PGconn *conn, PGresult **res, const char *sql, int nparams, const ch
 	}
 	PQclear(r);
 	return rc;
+}
+
+int db_exec(PGconn *conn, PGresult **res, const char *sql, int nparams, const char *const *params)
+{
+	if (res)
+		*res = NULL;
+	return finish(conn, PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0), res);
+}
+
+/* The pool slot of a checked-out connection; NULL for others (the CLI's). */
+static struct slot *slot_of(PGconn *conn)
+{
+	for (int i = 0; i < pool.size; i++)
+		if (pool.slots[i].conn == conn)
+			return &pool.slots[i];
+	return NULL;
+}
+
+int db_exec_prepared(PGconn *conn, PGresult **res, const char *name, const char *sql,
+		     int nparams, const char *const *params)
+{
+	struct slot *s = slot_of(conn); /* checked out: only this thread touches it */
+	int i, rc;
+
+	if (res)
+		*res = NULL;
+	for (i = 0; s && i < s->nprepared; i++)
+		if (strcmp(s->prepared[i], name) == 0)
+			break;
+	if (!s || (i == s->nprepared && i == MAX_PREPARED))
+		return db_exec(conn, res, sql, nparams, params);
+	if (i == s->nprepared) {
+		/* PREPARE is not transactional: it survives a rollback */
+		if ((rc = finish(conn, PQprepare(conn, name, sql, nparams, NULL), NULL)) < 0)
+			return rc;
+		s->prepared[s->nprepared++] = name;
+	}
+	return finish(conn, PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0), res);
 }
 
 int db_begin(PGconn *conn) { return db_exec(conn, NULL, "BEGIN", 0, NULL); }

@@ -21,6 +21,10 @@ int db_pool_size(void);
  *   -EIO     anything else (logged with its SQLSTATE). */
 int db_exec(PGconn *conn, PGresult **res, const char *sql, int nparams,
 	    const char *const *params);
+/* The same, as a statement prepared once per connection under name (the
+ * name must be unique to sql); saves planning on hot paths. */
+int db_exec_prepared(PGconn *conn, PGresult **res, const char *name, const char *sql,
+		     int nparams, const char *const *params);
 int db_begin(PGconn *conn);
 int db_commit(PGconn *conn);
 void db_rollback(PGconn *conn);

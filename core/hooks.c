@@ -171,6 +171,23 @@ static int64_t now_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+int hooks_durable(enum salve_event_id ev)
+{
+	int scripted;
+
+	if (durable_handlers[ev].n)
+		return 1;
+	pthread_mutex_lock(&scripts_lock);
+	scripted = scripts[ev] != NULL;
+	pthread_mutex_unlock(&scripts_lock);
+	return scripted;
+}
+
+int hooks_wanted(enum salve_event_id ev)
+{
+	return sync_handlers[ev].n || hooks_durable(ev);
+}
+
 int hooks_emit(enum salve_event_id ev, json_t *payload)
 {
 	struct salve_event e = { ev, events[ev].name, events[ev].flags, now_us(), "", payload };

@@ -19,6 +19,12 @@ void hooks_freeze(void);
 void hooks_remove_owner(const struct salve_plugin *owner);
 void hooks_reset(void); /* drop every handler (shutdown, tests) */
 
+/* 1 when anything listens to ev (sync handlers, durable consumers or
+ * scripts): callers skip building payloads nobody reads. */
+int hooks_wanted(enum salve_event_id ev);
+/* 1 when ev has durable consumers: its changes need outbox rows. */
+int hooks_durable(enum salve_event_id ev);
+
 /* Runs the sync handlers in priority order.  Returns SALVE_HOOK_CONTINUE,
  * SALVE_HOOK_HANDLED or (vetoable events only) SALVE_HOOK_VETO. */
 int hooks_emit(enum salve_event_id ev, json_t *payload);

@@ -28,7 +28,8 @@
 struct salve_request {
 	struct MHD_Connection *conn;
 	const char *method;
-	const char *path;
+	const char *path;     /* decoded by libmicrohttpd, for messages */
+	char *raw_path;       /* as sent, for routing: "%2F" stays inside its segment */
 	char remote[INET6_ADDRSTRLEN];
 	struct timespec started;
 	char *body;
@@ -300,7 +301,7 @@ static void dispatch(struct salve_request *req)
 				    config->http.max_body_bytes);
 		return;
 	}
-	rc = router_match(routes, req->method, req->path, &req->match, allow, sizeof(allow));
+	rc = router_match(routes, req->method, req->raw_path, &req->match, allow, sizeof(allow));
 	if (rc == -EPERM) {
 		salve_respond_error(req, 405, "method_not_allowed", "%s is not allowed here; allowed: %s",
 				    req->method, allow);
@@ -329,13 +330,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)cls;
 	(void)version;
-	if (!req) {
+	if (!req)
+		return MHD_NO; /* out of memory in on_uri */
+	if (!req->method) {
 		const union MHD_ConnectionInfo *ci;
 		const char *clen;
 
-		req = calloc(1, sizeof(*req));
-		if (!req)
-			return MHD_NO;
 		req->conn = conn;
 		req->method = method;
 		req->path = url;
@@ -405,9 +405,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (req->db)
 		db_release(req->db);
 	router_match_free(&req->match);
+	free(req->raw_path);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;
+}
+
+/* libmicrohttpd decodes the path it hands to on_request; the router wants
+ * the path as sent, so that an encoded "/" stays inside its segment.  This
+ * callback sees the raw URI first and allocates the request. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct salve_request *req = calloc(1, sizeof(*req));
+
+	(void)cls;
+	(void)conn;
+	if (req && !(req->raw_path = strndup(uri, strcspn(uri, "?")))) {
+		free(req);
+		req = NULL;
+	}
+	return req;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -455,6 +472,7 @@ int http_start(const struct salve_config *cfg)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http.connection_limit,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_END);
 	if (!daemon_handle) {

@@ -175,6 +175,7 @@ static void unload(struct salve_plugin *p)
 
 static int load_one(struct salve_config *cfg, struct salve_plugin *p, int init)
 {
+	enum salve_kind kind;
 	char err[512];
 	int rc;
 
@@ -213,6 +214,10 @@ failed:
 	http_route_remove_owner(p);
 	hooks_remove_owner(p);
 	unload(p);
+	/* the descriptor's strings and tables lived in the library just closed */
+	kind = p->desc.kind;
+	memset(&p->desc, 0, sizeof(p->desc));
+	p->desc.kind = kind;
 	return p->required ? -1 : 0;
 }
 

@@ -3,7 +3,9 @@
  * mock_core.h).  Everything is kept in plain growable arrays; nothing here
  * aims to be fast, only to behave like the core where a plugin can tell.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "mock_core.h"
 
 #include <ctype.h>

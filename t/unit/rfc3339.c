@@ -2,7 +2,9 @@
  * t/unit/rfc3339.c - core/rfc3339.c parses exactly RFC 3339 and formats
  * what it parses.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

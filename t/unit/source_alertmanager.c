@@ -3,7 +3,9 @@
  * the mock core: credentials, the version 4 payload, every class of bad
  * input, and what each answer from the core turns into.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
