@@ -175,6 +175,8 @@ static void test_required_init_fails(void)
 	ok(strncmp(p->reason, "init failed", 11) == 0, "its reason starts with \"init failed\"");
 	is_contains("Invalid argument", p->reason, "the reason carries the init's error (-EINVAL)");
 	ok(p->handle == NULL && p->ctx == NULL, "the failed plugin is unloaded");
+	ok(p->desc.version == NULL && p->desc.name == NULL && p->desc.config == NULL,
+	   "a failed plugin keeps no pointer into its closed library");
 	is_int(0, plugins_required_ok(), "plugins_required_ok says salved cannot run");
 	log = slurp(log_path);
 	is_contains("[source:init_fails] refusing to start", log, "the plugin's own error reaches the log with its prefix");
