@@ -27,11 +27,12 @@ static const char upsert_sql[] =
 	"  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(fingerprint text, alert_name text,"
 	"       severity text, instance text, status text, labels jsonb, annotations jsonb,"
 	"       starts_us bigint, ends_us bigint, generator_url text)"
+	/* prior reads the statement's snapshot: the rows as they were before
+	 * up changed them (FOR UPDATE here would skip those very rows) */
 	"), prior AS ("  /* only a resolution needs to know what it replaces */
 	"  SELECT a.id, a.status FROM alerts a JOIN input i"
 	"    ON i.status = 'resolved' AND a.source = $2 AND a.fingerprint = i.fingerprint"
 	"   AND a.starts_at = " TS("i.starts_us")
-	"  FOR UPDATE OF a"
 	"), up AS ("
 	"  INSERT INTO alerts AS a (source, fingerprint, alert_name, severity, instance, status,"
 	"         labels, annotations, starts_at, ends_at, generator_url)"
@@ -189,7 +190,9 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 			goto out;
 		}
 		json_object_set_new(row, "source", json_string(source));
-		if (hooks_emit(SALVE_EV_ALERT_PRE_STORE, row) == SALVE_HOOK_VETO) {
+		/* VETO refuses the alert; HANDLED means a handler took it over:
+		 * either way the core does not store it */
+		if (hooks_emit(SALVE_EV_ALERT_PRE_STORE, row) != SALVE_HOOK_CONTINUE) {
 			result->vetoed++;
 			json_decref(row);
 			continue;

@@ -9,8 +9,8 @@
 int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_t n,
 		  struct salve_ingest_result *result);
 
-/* Marks an alert acknowledged by user, in one transaction with its audit
- * trail and durable event.  0 with *alert set (caller decrefs); -ENOENT,
+/* Marks an alert acknowledged by user, in one transaction with its
+ * durable event (the HTTP layer writes the audit row).  0 with *alert set (caller decrefs); -ENOENT,
  * -EINVAL (not a uuid), -EAGAIN. */
 int alerts_acknowledge(PGconn *db, const char *id, const char *user, const char *comment,
 		       json_t **alert);

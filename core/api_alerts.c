@@ -235,6 +235,8 @@ static void acknowledge(struct salve_request *req, void *ud)
 		return;
 	}
 	rc = alerts_acknowledge(db, id, salve_request_user(req), comment, &alert);
+	if (rc == 0 && comment)
+		http_request_audit_detail(req, json_pack("{s:s}", "comment", comment));
 	json_decref(body);
 	if (rc == -EINVAL)
 		salve_respond_error(req, 400, "invalid_parameter", "id: \"%s\" is not a UUID", id);

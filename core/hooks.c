@@ -450,7 +450,7 @@ static int run_script(const char *event, const char *file, const char *event_id,
 }
 
 int hooks_deliver(const char *consumer, const char *event, const char *event_id,
-		  json_t *payload, char *err, size_t errlen)
+		  int64_t occurred_us, json_t *payload, char *err, size_t errlen)
 {
 	int ev = hooks_event_lookup(event);
 
@@ -466,7 +466,7 @@ int hooks_deliver(const char *consumer, const char *event, const char *event_id,
 		for (size_t i = 0; i < list->n; i++) {
 			const struct handler *h = &list->items[i];
 			struct salve_event e = { (enum salve_event_id)ev, events[ev].name, events[ev].flags,
-						 now_us(), event_id, payload };
+						 occurred_us, event_id, payload };
 			int rc;
 			if (strcmp(h->owner->name, consumer + 7) != 0)
 				continue;

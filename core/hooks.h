@@ -37,9 +37,9 @@ void hooks_scan_scripts(const char *hooks_dir, int timeout_seconds);
  * transaction.  payloads is a JSON array, one event each.  0 or -errno. */
 int hooks_enqueue(PGconn *conn, enum salve_event_id ev, json_t *payloads);
 
-/* Delivers one outbox row to its consumer: SALVE_OK, SALVE_RETRY or
+/* Delivers one outbox row (an event that occurred at occurred_us) to its consumer: SALVE_OK, SALVE_RETRY or
  * -errno; err says why it did not succeed. */
 int hooks_deliver(const char *consumer, const char *event, const char *event_id,
-		  json_t *payload, char *err, size_t errlen);
+		  int64_t occurred_us, json_t *payload, char *err, size_t errlen);
 
 #endif

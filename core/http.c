@@ -41,6 +41,9 @@ struct salve_request {
 	PGconn *db;
 	unsigned status;
 	int answered;
+	char *headers[16];    /* name, value pairs for the answer */
+	size_t nheaders;
+	json_t *audit_detail; /* what the handler wants in its audit row */
 };
 
 static struct MHD_Daemon *daemon_handle;
@@ -93,9 +96,11 @@ static int queue(struct salve_request *req, unsigned status, const char *content
 		return -ENOMEM;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	for (size_t i = 0; i + 1 < req->nheaders; i += 2)
+		MHD_add_response_header(resp, req->headers[i], req->headers[i + 1]);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (status == 401)
+	if (status == 401 && !MHD_get_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"salve\"");
 	if (status == 503)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
@@ -104,6 +109,23 @@ static int queue(struct salve_request *req, unsigned status, const char *content
 	req->answered = 1;
 	req->status = status;
 	return rc == MHD_YES ? 0 : -EIO;
+}
+
+int salve_respond_header(struct salve_request *req, const char *name, const char *value)
+{
+	if (!name || !value || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return -EINVAL;
+	if (req->nheaders + 2 > sizeof(req->headers) / sizeof(req->headers[0]))
+		return -ENOSPC;
+	req->headers[req->nheaders++] = strdup(name);
+	req->headers[req->nheaders++] = strdup(value);
+	return 0;
+}
+
+void http_request_audit_detail(struct salve_request *req, json_t *detail)
+{
+	json_decref(req->audit_detail);
+	req->audit_detail = detail;
 }
 
 int http_respond_text(struct salve_request *req, unsigned status, const char *content_type,
@@ -276,16 +298,18 @@ static void audit(struct salve_request *req)
 	char action[512], status[8];
 	const char *actor = req->authenticated ? req->who.user : owner ? owner->name : "anonymous";
 	const char *target = req->match.nparams ? req->match.values[0] : req->path;
-	const char *params[] = { actor, action, target, status, req->remote };
+	char *detail = req->audit_detail ? json_dumps(req->audit_detail, JSON_COMPACT) : NULL;
+	const char *params[] = { actor, action, target, status, req->remote, detail ? detail : "{}" };
 	PGconn *db;
 
 	snprintf(action, sizeof(action), "%s %s", req->method, rt->pattern);
 	snprintf(status, sizeof(status), "%u", req->status);
 	if (!(db = http_request_db(req)) ||
-	    db_exec(db, NULL,
-		    "INSERT INTO audit_log (actor, action, target, status, remote_addr)"
-		    " VALUES ($1, $2, $3, $4, $5)", 5, params) < 0)
+	    db_exec_prepared(db, NULL, "audit_insert",
+			     "INSERT INTO audit_log (actor, action, target, status, remote_addr, detail)"
+			     " VALUES ($1, $2, $3, $4::int, $5, $6::jsonb)", 6, params) < 0)
 		log_error("audit: could not record %s by %s on %s", action, actor, target);
+	free(detail);
 }
 
 /* ---- the libmicrohttpd callbacks ---- */
@@ -303,6 +327,7 @@ static void dispatch(struct salve_request *req)
 	}
 	rc = router_match(routes, req->method, req->raw_path, &req->match, allow, sizeof(allow));
 	if (rc == -EPERM) {
+		salve_respond_header(req, MHD_HTTP_HEADER_ALLOW, allow);
 		salve_respond_error(req, 405, "method_not_allowed", "%s is not allowed here; allowed: %s",
 				    req->method, allow);
 		return;
@@ -407,6 +432,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	router_match_free(&req->match);
 	free(req->raw_path);
 	free(req->body);
+	for (size_t i = 0; i < req->nheaders; i++)
+		free(req->headers[i]);
+	json_decref(req->audit_detail);
 	free(req);
 	*con_cls = NULL;
 }

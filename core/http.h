@@ -24,6 +24,8 @@ void http_shutdown(void); /* free the route table */
  * the request completes.  NULL while the database is unavailable. */
 PGconn *http_request_db(struct salve_request *req);
 int http_request_role(struct salve_request *req);
+/* Extra detail for the audit row of this request (taken). */
+void http_request_audit_detail(struct salve_request *req, json_t *detail);
 const char *http_request_remote(struct salve_request *req);
 /* Calls fn for each value of a repeated query argument. */
 void http_request_query_each(struct salve_request *req, const char *name,

@@ -28,7 +28,8 @@ static unsigned long wake_seq;
 static const struct salve_config *config;
 
 static const char claim_sql[] =
-	"SELECT id, event_id, event, consumer, payload::text, attempts FROM outbox"
+	"SELECT id, event_id, event, consumer, payload::text, attempts,"
+	"       (extract(epoch FROM created_at) * 1000000)::bigint FROM outbox"
 	" WHERE status = 'pending' AND next_attempt_at <= now()"
 	" ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
@@ -97,7 +98,7 @@ static int deliver_one(PGconn *db)
 		result = -EINVAL;
 	} else {
 		result = hooks_deliver(PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
-				       payload, err, sizeof(err));
+				       strtoll(PQgetvalue(res, 0, 6), NULL, 10), payload, err, sizeof(err));
 	}
 	json_decref(payload);
 	snprintf(attempts_s, sizeof(attempts_s), "%d", attempts);

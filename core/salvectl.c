@@ -40,6 +40,7 @@ static void usage(FILE *out)
 		"  user add NAME --role ROLE               roles: viewer, responder, editor, admin\n"
 		"  user list\n"
 		"  token create --user NAME --role ROLE [--name LABEL]   prints the token once\n"
+		"  token list                              id, user, role, name, last use\n"
 		"  token revoke ID|TOKEN\n"
 		"  send-test-alert [--url URL] [--token T] [--resolve]   post an Alertmanager payload\n"
 		"  doctor                                  check config, database, schema, plugins, listen\n"
@@ -116,7 +117,7 @@ static int cmd_plugins(void)
 {
 	int bad = 0;
 
-	plugins_load(cfg, 0);
+	plugins_load(cfg, 1); /* init too: where a plugin judges its settings */
 	if (plugins_count() == 0)
 		printf("no plugins configured or found in %s\n", cfg->plugin_dir);
 	for (size_t i = 0; i < plugins_count(); i++) {
@@ -189,6 +190,26 @@ static int cmd_token(int argc, char **argv)
 		printf("%s\n", token);
 		return 0;
 	}
+	if (strcmp(argv[0], "list") == 0) {
+		PGresult *res;
+		if (!(db = connect_db()))
+			return 1;
+		if (db_exec(db, &res,
+			    "SELECT t.id, u.username, t.role, t.name, t.created_at, COALESCE(t.last_used_at::text, '-'),"
+			    " CASE WHEN t.revoked_at IS NULL THEN 'active' ELSE 'revoked' END"
+			    " FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id", 0, NULL) < 0) {
+			rc = fail("cannot list tokens: %s", PQerrorMessage(db));
+		} else {
+			printf("%-6s %-20s %-10s %-20s %-8s %s\n", "ID", "USER", "ROLE", "NAME", "STATE", "LAST USED");
+			for (int r = 0; r < PQntuples(res); r++)
+				printf("%-6s %-20s %-10s %-20s %-8s %s\n", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+				       PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 6),
+				       PQgetvalue(res, r, 5));
+			PQclear(res);
+		}
+		PQfinish(db);
+		return rc ? 1 : 0;
+	}
 	if (strcmp(argv[0], "revoke") == 0 && argc == 2) {
 		if (!(db = connect_db()))
 			return 1;
@@ -237,8 +258,20 @@ static int cmd_send_test_alert(int argc, char **argv)
 	CURLcode cc;
 	int64_t now_us = (int64_t)time(NULL) * 1000000;
 
+	char filetoken[512] = "";
+
 	if (!token)
 		token = config_plugin_scalar(cfg, "source_alertmanager", "bearer_token");
+	if (!token && config_plugin_scalar(cfg, "source_alertmanager", "bearer_token_file")) {
+		const char *file = config_plugin_scalar(cfg, "source_alertmanager", "bearer_token_file");
+		FILE *f = fopen(file, "r");
+		if (!f)
+			return fail("bearer_token_file %s: %s", file, strerror(errno));
+		if (fgets(filetoken, sizeof(filetoken), f))
+			filetoken[strcspn(filetoken, "\r\n")] = '\0';
+		fclose(f);
+		token = filetoken;
+	}
 	if (!url) {
 		if (!(base = default_url()))
 			return fail("listen \"%s\" is not host:port; pass --url", cfg->listen);
@@ -385,7 +418,7 @@ static int cmd_doctor(void)
 		problems += check(rc == 0 && !pending[0] && !unknown[0], "schema", detail);
 		PQfinish(db);
 	}
-	plugins_load(cfg, 0);
+	plugins_load(cfg, 1); /* init too: where a plugin judges its settings */
 	for (size_t i = 0; i < plugins_count(); i++) {
 		struct salve_plugin *p = plugins_at(i);
 		char what[300];
@@ -465,7 +498,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!path)
+	if (!path && getenv("SALVE_CONFIG") && *getenv("SALVE_CONFIG"))
 		path = getenv("SALVE_CONFIG");
 	if (!path && access(DEFAULT_CONFIG, R_OK) == 0)
 		path = DEFAULT_CONFIG;

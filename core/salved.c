@@ -58,9 +58,16 @@ static const char *config_path(const char *given)
 	return access(DEFAULT_CONFIG, R_OK) == 0 ? DEFAULT_CONFIG : NULL;
 }
 
-/* Waits for the database; 0 when reachable, -1 after startup_timeout. */
+/* Waits for the database; 0 when reachable, -1 after startup_timeout,
+ * 1 when SIGTERM or SIGINT asked us to give up (a clean exit). */
 static int wait_for_database(const struct salve_config *cfg)
 {
+	const struct timespec second = { 1, 0 };
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
 	for (long waited = 0;; waited++) {
 		PGconn *db = db_acquire();
 		if (db) {
@@ -72,7 +79,12 @@ static int wait_for_database(const struct salve_config *cfg)
 				  "and that PostgreSQL is running", cfg->database.startup_timeout);
 			return -1;
 		}
-		sleep(1);
+		if (waited == 0)
+			log_info("waiting up to %ld s for the database", cfg->database.startup_timeout);
+		if (sigtimedwait(&stop, NULL, &second) > 0) {
+			log_info("stopped while waiting for the database");
+			return 1;
+		}
 	}
 }
 
@@ -147,7 +159,12 @@ static int serve(struct salve_config *cfg, const char *path)
 
 	if (db_pool_init(cfg->database.url, (int)cfg->database.pool_size, (int)cfg->database.connect_timeout) < 0)
 		return 1;
-	if (wait_for_database(cfg) < 0 || check_schema(cfg) < 0)
+	if ((rc = wait_for_database(cfg)) != 0) {
+		rc = rc > 0 ? 0 : 1;
+		goto out_db;
+	}
+	rc = 1;
+	if (check_schema(cfg) < 0)
 		goto out_db;
 	api_system_register_routes(cfg);
 	alerts_register_routes();
@@ -159,7 +176,12 @@ static int serve(struct salve_config *cfg, const char *path)
 		goto out_plugins;
 	if (outbox_start(cfg) < 0 || scheduler_start(cfg) < 0 || http_start(cfg) < 0)
 		goto out_workers;
-	hooks_emit(SALVE_EV_DAEMON_START, NULL);
+	{
+		json_t *ev = json_pack("{s:s,s:s,s:i}", "version", PACKAGE_VERSION, "listen", cfg->listen,
+				       "pid", (int)getpid());
+		hooks_emit(SALVE_EV_DAEMON_START, ev);
+		json_decref(ev);
+	}
 	log_info("salved %s ready on http://%s", PACKAGE_VERSION, cfg->listen);
 
 	sigemptyset(&sigs);
@@ -180,7 +202,12 @@ static int serve(struct salve_config *cfg, const char *path)
 	rc = 0;
 	http_quiesce();
 	http_stop();
-	hooks_emit(SALVE_EV_DAEMON_STOP, NULL);
+	{
+		json_t *ev = json_pack("{s:s,s:i,s:s}", "version", PACKAGE_VERSION, "pid", (int)getpid(),
+				       "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		hooks_emit(SALVE_EV_DAEMON_STOP, ev);
+		json_decref(ev);
+	}
 out_workers:
 	http_stop();
 	outbox_stop();
@@ -239,8 +266,16 @@ int main(int argc, char **argv)
 	}
 	log_set_level(log_level_parse(cfg->log_level));
 	if (check) {
-		rc = plugins_load(cfg, 0) < 0;
+		/* init too: it is where a plugin judges its own settings */
+		rc = plugins_load(cfg, 1) < 0;
+		for (size_t i = 0; i < plugins_count(); i++)
+			if (plugins_at(i)->state != PLUGIN_READY) {
+				fprintf(stderr, "salved: plugin %s: %s\n", plugins_at(i)->name, plugins_at(i)->reason);
+				rc = 1;
+			}
 		plugins_unload();
+		hooks_reset();
+		http_shutdown();
 		if (!rc)
 			printf("%s: configuration OK\n", path ? path : "(defaults)");
 		config_free(cfg);

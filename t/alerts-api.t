@@ -6,11 +6,14 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
+# the interpreter itself, not a version manager's shim: it runs a hundred times
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+
 SALVECTL=$top_builddir/core/salvectl
 HOOK=/api/v1/sources/alertmanager
 
 jpy() {
-    python3 -c 'import json, sys
+    "$PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[2])
 v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
@@ -26,7 +29,7 @@ is_error() {
 }
 error_message() { jpy 'd["error"]["message"]' "$HTTP_BODY"; }
 error_shape() {
-    python3 -c 'import json, sys
+    "$PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[1])
 assert list(d) == ["error"], d
 e = d["error"]
@@ -68,7 +71,7 @@ post_alerts() {
 }
 
 salve_start_daemon
-ADMIN=$(salve_admin_token 2>/dev/null)
+ADMIN=$(salve_admin_token)
 RESPONDER=$(token responder rita)
 RESPONDER2=$(token responder rob)
 VIEWER=$(token viewer vic)

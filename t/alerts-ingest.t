@@ -7,13 +7,16 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
+# the interpreter itself, not a version manager's shim: it runs a hundred times
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+
 FIXTURES=$top_srcdir/t/fixtures/alertmanager
 HOOK=/api/v1/sources/alertmanager
 
 # jpy EXPR JSON: a Python expression over the parsed JSON d; a string prints
 # as is, anything else as JSON (None as null).
 jpy() {
-    python3 -c 'import json, sys
+    "$PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[2])
 v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
@@ -140,7 +143,7 @@ is 2 "$(rows)" "still two rows"
 
 # --- resolution -------------------------------------------------------------------
 
-resolve_cpu=$(python3 -c 'import json, sys
+resolve_cpu=$("$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 a = d["alerts"][0]
 a["status"] = "resolved"

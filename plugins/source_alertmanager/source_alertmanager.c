@@ -298,7 +298,7 @@ static void answer_ok(struct salve_request *req, struct am_ctx *c, size_t n,
 	if (body)
 		salve_respond_json(req, 200, body);
 	else
-		reject(req, c, 500, "internal_error", "out of memory");
+		reject(req, c, 500, "internal", "out of memory");
 }
 
 static void am_receive(struct salve_request *req, void *userdata)
@@ -313,6 +313,8 @@ static void am_receive(struct salve_request *req, void *userdata)
 	int rc = 0;
 
 	if (!auth_ok(c, salve_request_header(req, "Authorization"))) {
+		salve_respond_header(req, "WWW-Authenticate", c->mode == AUTH_BEARER
+				     ? "Bearer realm=\"salve\"" : "Basic realm=\"salve\"");
 		if (c->mode == AUTH_BEARER)
 			reject(req, c, 401, "unauthorized",
 			       "expected \"Authorization: Bearer <token>\" with the "
@@ -354,13 +356,13 @@ static void am_receive(struct salve_request *req, void *userdata)
 	n = json_array_size(list);
 	alerts = calloc(n ? n : 1, sizeof(*alerts));
 	if (!alerts) {
-		reject(req, c, 500, "internal_error", "out of memory");
+		reject(req, c, 500, "internal", "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		rc = alert_parse(json_array_get(list, i), i, &alerts[i], err);
 		if (rc == -ENOMEM) {
-			reject(req, c, 500, "internal_error", "out of memory");
+			reject(req, c, 500, "internal", "out of memory");
 			goto out;
 		}
 		if (rc < 0) {
@@ -383,7 +385,7 @@ static void am_receive(struct salve_request *req, void *userdata)
 		reject(req, c, 400, "invalid_payload",
 		       "the core refused these alerts as invalid; salved's log says why");
 	} else {
-		reject(req, c, 500, "internal_error", "storing the alerts failed: %s",
+		reject(req, c, 500, "internal", "storing the alerts failed: %s",
 		       strerror(rc < 0 ? -rc : rc));
 	}
 out:

@@ -653,10 +653,22 @@ int mock_http(const struct mock_request *rq, struct mock_response *res)
 	return 0;
 }
 
+int salve_respond_header(struct salve_request *req, const char *name, const char *value)
+{
+	if (!name || !value || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return -EINVAL;
+	if (strcasecmp(name, "WWW-Authenticate") == 0) {
+		free(req->res->www_authenticate);
+		req->res->www_authenticate = strdup(value);
+	}
+	return 0;
+}
+
 void mock_response_clear(struct mock_response *res)
 {
 	json_decref(res->body);
 	free(res->text);
+	free(res->www_authenticate);
 	memset(res, 0, sizeof(*res));
 }
 

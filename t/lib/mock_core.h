@@ -79,6 +79,7 @@ struct mock_response {
 	const char *error_code;    /* salve_respond_error's code, else NULL */
 	const char *error_message; /* and its message */
 	int answers;               /* times the handler answered: must be 1 */
+	char *www_authenticate;    /* salve_respond_header("WWW-Authenticate"), if set */
 };
 
 /* Routes the request like the core: the role check for non-public routes

@@ -299,30 +299,30 @@ static void test_deliver_plugins(void)
 	hooks_register_durable(&beta, SALVE_EV_ALERT_RECEIVED, durable_retry, NULL);
 	hooks_register_durable(&gamma_p, SALVE_EV_ALERT_RECEIVED, durable_fail, NULL);
 
-	rc = hooks_deliver("plugin:alpha", "alert.received", "evt-plugin-1", payload, err, sizeof(err));
+	rc = hooks_deliver("plugin:alpha", "alert.received", "evt-plugin-1", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_OK, rc, "a durable plugin handler that returns OK is delivered");
 	is_string("", err, "a delivered event leaves err empty");
 	is_string("evt-plugin-1", durable_event_id, "the handler sees the outbox event_id");
 	ok(durable_payload == payload, "the handler sees the payload");
 
-	rc = hooks_deliver("plugin:beta", "alert.received", "evt-plugin-2", payload, err, sizeof(err));
+	rc = hooks_deliver("plugin:beta", "alert.received", "evt-plugin-2", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_RETRY, rc, "a handler's RETRY is returned");
 	is_contains("beta asked to retry", err, "err says who asked to retry");
 
-	rc = hooks_deliver("plugin:gamma", "alert.received", "evt-plugin-3", payload, err, sizeof(err));
+	rc = hooks_deliver("plugin:gamma", "alert.received", "evt-plugin-3", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(-EIO, rc, "a handler's negative errno is returned");
 	is_contains("gamma failed: Input/output error", err, "err names the plugin and the error");
 
-	rc = hooks_deliver("plugin:alpha", "alert.resolved", "evt-plugin-4", payload, err, sizeof(err));
+	rc = hooks_deliver("plugin:alpha", "alert.resolved", "evt-plugin-4", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_RETRY, rc, "a plugin without a handler for the event is RETRY");
 	is_contains("no consumer \"plugin:alpha\" is loaded for alert.resolved", err, "err says no consumer is loaded");
 
-	rc = hooks_deliver("plugin:alpha", "alert.exploded", "evt-plugin-5", payload, err, sizeof(err));
+	rc = hooks_deliver("plugin:alpha", "alert.exploded", "evt-plugin-5", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(-EINVAL, rc, "an unknown event is -EINVAL");
 	is_contains("unknown event \"alert.exploded\"", err, "err names the unknown event");
 
 	hooks_remove_owner(&alpha);
-	rc = hooks_deliver("plugin:alpha", "alert.received", "evt-plugin-6", payload, err, sizeof(err));
+	rc = hooks_deliver("plugin:alpha", "alert.received", "evt-plugin-6", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_RETRY, rc, "after hooks_remove_owner alpha's durable handler is gone");
 	hooks_reset();
 	json_decref(payload);
@@ -391,7 +391,7 @@ static void test_deliver_scripts(void)
 	is_int(0, hooks_wanted(SALVE_EV_ALERT_RESOLVED), "alert.resolved, with no <event>.d, stays unwanted");
 	payload = json_pack("{s:s, s:{s:s, s:i}}", "event", "alert.received", "alert", "name", "DiskFull",
 			    "count", 2);
-	rc = hooks_deliver("script:10-ok", "alert.received", "evt-0001", payload, err, sizeof(err));
+	rc = hooks_deliver("script:10-ok", "alert.received", "evt-0001", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_OK, rc, "a script that exits 0 is delivered");
 	is_string("", err, "a delivered script leaves err empty");
 	text = slurp(stdin_out);
@@ -408,18 +408,18 @@ static void test_deliver_scripts(void)
 	log_has("[hook:alert.received.d/10-ok] ok hook saw the alert", "the script's stderr line reaches the log with its prefix");
 	log_has("[hook:alert.received.d/10-ok] and a second line", "each stderr line is its own log line");
 
-	rc = hooks_deliver("script:20-fail", "alert.received", "evt-0002", payload, err, sizeof(err));
+	rc = hooks_deliver("script:20-fail", "alert.received", "evt-0002", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_RETRY, rc, "a script that exits 3 is RETRY");
 	is_contains("20-fail exited with status 3", err, "err names the script and its exit status");
 	log_has("[hook:alert.received.d/20-fail] disk full", "a failing script's stderr reaches the log");
 
 	started = time(NULL);
-	rc = hooks_deliver("script:30-sleep", "alert.received", "evt-0003", payload, err, sizeof(err));
+	rc = hooks_deliver("script:30-sleep", "alert.received", "evt-0003", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_RETRY, rc, "a script that outlives its 1 s timeout is RETRY");
 	is_contains("30-sleep timed out after 1 s", err, "err says the script timed out");
 	ok(time(NULL) - started < 10, "the sleeping script is killed at its timeout, not waited for");
 
-	rc = hooks_deliver("script:40-not-executable", "alert.received", "evt-0004", payload, err, sizeof(err));
+	rc = hooks_deliver("script:40-not-executable", "alert.received", "evt-0004", 1700000000000000LL, payload, err, sizeof(err));
 	is_int(SALVE_RETRY, rc, "a consumer that cannot be executed is RETRY");
 	is_contains("exited with status 127", err, "err gives the shell's cannot-execute status");
 	log_has("[hook:alert.received.d/40-not-executable] cannot execute: Permission denied",

@@ -207,6 +207,8 @@ static void test_auth(void)
 	is_string("unauthorized", res.error_code, "with code unauthorized");
 	is_contains("Authorization: Bearer", res.error_message,
 		    "and a message saying a bearer token is expected");
+	is_string("Bearer realm=\"salve\"", res.www_authenticate,
+		  "and a WWW-Authenticate: Bearer challenge");
 	ok(mock_log_find("[source:alertmanager] webhook refused with 401") != NULL,
 	   "the refusal is logged once, with the plugin's prefix");
 	post("Bearer s3cret-t0ke", body, &res);
@@ -246,6 +248,8 @@ static void test_basic_auth(void)
 	is_int(401, res.status, "basic: a wrong password fails");
 	is_contains("Authorization: Basic", res.error_message,
 		    "basic: the message says basic credentials are expected");
+	is_string("Basic realm=\"salve\"", res.www_authenticate,
+		  "basic: the 401 challenges with WWW-Authenticate: Basic");
 	post("Basic !!!!", body, &res);
 	is_int(401, res.status, "basic: text that is not base64 fails");
 	post(TOKEN, body, &res);

@@ -185,6 +185,9 @@ const char *salve_request_param(struct salve_request *req, const char *name);
 const char *salve_request_body(struct salve_request *req, size_t *len);
 const char *salve_request_user(struct salve_request *req); /* NULL if none */
 
+/* Adds a header to the answer still to come (call before responding).
+ * 0, or -EINVAL for a name or value with CR/LF. */
+int salve_respond_header(struct salve_request *req, const char *name, const char *value);
 /* body is stolen (decref'd by the core). */
 int salve_respond_json(struct salve_request *req, unsigned status, json_t *body);
 int salve_respond_error(struct salve_request *req, unsigned status,
@@ -210,7 +213,7 @@ struct salve_ingest_result {
 	size_t created;  /* new alert rows */
 	size_t updated;  /* repeats of a known (fingerprint, starts_at) */
 	size_t resolved; /* firing rows closed by this call */
-	size_t vetoed;   /* refused by an alert.pre_store handler */
+	size_t vetoed;   /* refused (VETO) or taken over (HANDLED) by an alert.pre_store handler */
 };
 
 /* Stores every alert in one transaction; returns after COMMIT.
