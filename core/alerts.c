@@ -54,6 +54,16 @@ static const char upsert_sql[] =
 	"        up.inserted, prior.status, up.status = 'resolved'"
 	" FROM up LEFT JOIN prior ON prior.id = up.id";
 
+/* Before a resolution, the rows it may replace are locked, so that of two
+ * concurrent resolutions only the first sees "firing" (READ COMMITTED: the
+ * upsert that follows takes a fresh snapshot). */
+static const char lock_sql[] =
+	"SELECT 1 FROM alerts a JOIN jsonb_to_recordset($1::jsonb) AS x(fingerprint text, starts_us bigint,"
+	"     status text)"
+	"  ON x.status = 'resolved' AND a.source = $2 AND a.fingerprint = x.fingerprint"
+	" AND a.starts_at <= " TS("x.starts_us")
+	" WHERE a.status = 'firing' ORDER BY a.id FOR UPDATE OF a";
+
 /* A resolution also closes older firing rows of the same fingerprint:
  * the firing notification for this starts_at may never have reached us. */
 static const char close_older_sql[] =
@@ -82,7 +92,7 @@ static int valid(const struct salve_alert_in *a)
 
 /* Runs the statements and fills the two event lists; inside a transaction. */
 static int store(PGconn *db, const char *source, json_t *rows, json_t *received, json_t *resolved,
-		 struct salve_ingest_result *result)
+		 int tx_locks, struct salve_ingest_result *result)
 {
 	/* the stored rows come back as JSON only when an event needs them */
 	int want = hooks_wanted(SALVE_EV_ALERT_RECEIVED) || hooks_wanted(SALVE_EV_ALERT_RESOLVED);
@@ -93,6 +103,8 @@ static int store(PGconn *db, const char *source, json_t *rows, json_t *received,
 
 	if (!text)
 		return -ENOMEM;
+	if (tx_locks && (rc = db_exec_prepared(db, NULL, "alerts_lock", lock_sql, 2, params)) < 0)
+		goto out;
 	rc = db_exec_prepared(db, &res, "alerts_upsert", upsert_sql, 3, params);
 	if (rc < 0)
 		goto out;
@@ -171,7 +183,7 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 {
 	json_t *rows = json_array(), *received = json_array(), *resolved = json_array();
 	PGconn *db = NULL;
-	int rc = 0, tx;
+	int rc = 0, tx, locks;
 
 	memset(result, 0, sizeof(*result));
 	for (size_t i = 0; i < n; i++)
@@ -207,10 +219,11 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 	}
 	/* One statement is its own transaction; more need BEGIN and COMMIT:
 	 * a resolution closes older rows, and durable events write the outbox. */
-	tx = has_resolution(alerts, n) || hooks_durable(SALVE_EV_ALERT_RECEIVED) ||
+	locks = has_resolution(alerts, n);
+	tx = locks || hooks_durable(SALVE_EV_ALERT_RECEIVED) ||
 	     hooks_durable(SALVE_EV_ALERT_RESOLVED);
 	rc = tx ? db_begin(db) : 0;
-	if (rc == 0 && (rc = store(db, source, rows, received, resolved, result)) == 0 && tx)
+	if (rc == 0 && (rc = store(db, source, rows, received, resolved, locks, result)) == 0 && tx)
 		rc = db_commit(db);
 	if (rc < 0) {
 		db_rollback(db);

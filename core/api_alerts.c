@@ -27,7 +27,7 @@ static const char list_sql[] =
 	"   AND ($2::text IS NULL OR a.severity = $2)"
 	"   AND ($3::jsonb IS NULL OR a.labels @> $3::jsonb)"
 	"   AND ($4::text IS NULL OR a.alert_name ILIKE $4 OR a.instance ILIKE $4"
-	"        OR a.annotations::text ILIKE $4)"
+	"        OR EXISTS (SELECT 1 FROM jsonb_each_text(a.annotations) e WHERE e.value ILIKE $4))"
 	"   AND ($5::bigint IS NULL OR (a.received_at, a.id) <"
 	"        ('epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6::uuid))"
 	"   AND ($8::text IS NULL OR a.source = $8)"
@@ -35,6 +35,7 @@ static const char list_sql[] =
 
 struct matchers {
 	json_t *labels;
+	int contradictory; /* one label asked to have two values: nothing matches */
 	char bad[256];
 };
 
@@ -50,6 +51,11 @@ static void add_matcher(const char *value, void *ud)
 	}
 	if (!m->labels)
 		m->labels = json_object();
+	{
+		json_t *prev = json_object_getn(m->labels, value, (size_t)(eq - value));
+		if (prev && strcmp(json_string_value(prev), eq + 1) != 0)
+			m->contradictory = 1;
+	}
 	json_object_setn_new(m->labels, value, (size_t)(eq - value), json_string(eq + 1));
 }
 
@@ -114,7 +120,7 @@ static void list_alerts(struct salve_request *req, void *ud)
 	const char *q = salve_request_query(req, "q");
 	const char *cursor = salve_request_query(req, "cursor");
 	const char *source = salve_request_query(req, "source");
-	struct matchers m = { NULL, "" };
+	struct matchers m = { NULL, 0, "" };
 	char us[24] = "", id[40] = "", limit_s[12];
 	char *labels = NULL, *pattern = NULL;
 	json_t *items, *body;
@@ -139,6 +145,11 @@ static void list_alerts(struct salve_request *req, void *ud)
 	if (m.bad[0]) {
 		json_decref(m.labels);
 		salve_respond_error(req, 400, "invalid_parameter", "%s", m.bad);
+		return;
+	}
+	if (m.contradictory) {
+		json_decref(m.labels);
+		salve_respond_json(req, 200, json_pack("{s:[],s:i,s:n}", "alerts", "count", 0, "next_cursor"));
 		return;
 	}
 	if (!(db = http_request_db(req))) {

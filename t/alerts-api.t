@@ -204,11 +204,13 @@ is 200 "$HTTP_STATUS" "a second acknowledgement by another responder answers 200
 is "rita|$first_at" "$(salve_psql -c "SELECT acknowledged_by, acknowledged_at FROM alerts
     WHERE id = '$ID'")" "and keeps the first user and time"
 is rita "$(jpy 'd["acknowledged_by"]' "$HTTP_BODY")" "its answer also shows rita"
+is '{"comment": "me too"}' "$(salve_psql -c "SELECT detail FROM audit_log WHERE actor = 'rob'")" \
+    "the audit_log row of an acknowledgement with a comment keeps the comment in detail"
 
 SALVE_TOKEN=$VIEWER api POST "/api/v1/alerts/$ID/acknowledge" >/dev/null
 is_error 403 forbidden "a viewer's acknowledgement answers 403"
 like "needs the responder role" "$(error_message)" "and the message names the role needed"
-SALVE_TOKEN= api POST "/api/v1/alerts/$ID/acknowledge" >/dev/null
+SALVE_TOKEN='' api POST "/api/v1/alerts/$ID/acknowledge" >/dev/null
 is_error 401 unauthorized "an acknowledgement without a token answers 401"
 SALVE_TOKEN=$RESPONDER api POST "/api/v1/alerts/00000000-0000-4000-8000-000000000000/acknowledge" >/dev/null
 is_error 404 not_found "acknowledging an unknown alert answers 404"
@@ -219,7 +221,7 @@ is 2 "$(salve_psql -c "SELECT count(*) FROM audit_log WHERE target = '$ID'")" \
 
 # --- the HTTP layer's errors ------------------------------------------------------------
 
-SALVE_TOKEN= api GET /api/v1/alerts >/dev/null
+SALVE_TOKEN='' api GET /api/v1/alerts >/dev/null
 is_error 401 unauthorized "GET /api/v1/alerts without a token answers 401"
 SALVE_TOKEN=$ADMIN api GET /api/v1/no-such-thing >/dev/null
 is_error 404 not_found "an unknown route answers 404 with a JSON error"

@@ -148,7 +148,7 @@ refused "a 100000-byte chunked body" 413 payload_too_large "exceeds 4096 bytes"
 
 # --- credentials -------------------------------------------------------------------
 
-SALVE_TOKEN= api POST "$HOOK" "$(cat "$FIXTURES/firing_and_resolved.json")" \
+SALVE_TOKEN='' api POST "$HOOK" "$(cat "$FIXTURES/firing_and_resolved.json")" \
     -D "$TEST_TMPDIR/none.headers" >/dev/null
 refused "no Authorization header" 401 unauthorized "Authorization: Bearer"
 like $'\n[Ww][Ww][Ww]-[Aa]uthenticate: Bearer' "$(cat "$TEST_TMPDIR/none.headers")" \
@@ -160,7 +160,7 @@ refused "a wrong bearer token" 401 unauthorized "Authorization: Bearer"
 like $'\n[Ww][Ww][Ww]-[Aa]uthenticate: Bearer' "$(cat "$TEST_TMPDIR/wrong.headers")" \
     "a wrong bearer token: the 401 carries WWW-Authenticate: Bearer"
 
-SALVE_TOKEN= api POST "$HOOK" "$(cat "$FIXTURES/firing_and_resolved.json")" \
+SALVE_TOKEN='' api POST "$HOOK" "$(cat "$FIXTURES/firing_and_resolved.json")" \
     -H "Authorization: Basic $(printf 'salve:%s' "$SALVE_AM_TOKEN" | base64)" >/dev/null
 refused "Basic credentials where Bearer is configured" 401 unauthorized "Bearer"
 

@@ -17,6 +17,7 @@ run() {
 }
 
 # isnt0 STATUS: a command failed, by its exit status.
+# shellcheck disable=SC2317 # called through ok
 isnt0() { [ "$1" -ne 0 ]; }
 
 salve_test_db
@@ -81,6 +82,14 @@ run "$SALVED" -c "$bad_yaml" --check-config
 ok "salved --check-config exits non-zero on broken YAML" isnt0 "$RUN_RC"
 like "bad-yaml\.yaml:[0-9]+:[0-9]+: YAML syntax error" "$RUN_ERR" \
     "stderr names file:line:column of the YAML syntax error"
+
+no_token=$TEST_TMPDIR/no-token.yaml
+sed '/^    bearer_token:/d' "$good" >"$no_token"
+run "$SALVED" -c "$no_token" --check-config
+ok "salved --check-config exits non-zero when a required plugin's settings are incomplete" \
+    isnt0 "$RUN_RC"
+like "neither bearer_token nor bearer_token_file is set" "$RUN_ERR" \
+    "and stderr says which plugin setting is missing"
 
 # --- SALVE_LISTEN -------------------------------------------------------------
 

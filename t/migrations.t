@@ -16,6 +16,7 @@ run() {
     RUN_ERR=$(cat "$TEST_TMPDIR/run.err")
 }
 
+# shellcheck disable=SC2317 # called through ok
 isnt0() { [ "$1" -ne 0 ]; }
 
 # use_empty_db NAME: a new, empty database (no template) for salve_psql and
@@ -38,6 +39,7 @@ start_refused() {
 }
 
 # refused STATUS: salved exited by itself with a failure status.
+# shellcheck disable=SC2317 # called through ok
 refused() { [ "$1" -ne 0 ] && [ "$1" -ne 124 ]; }
 
 salve_pg_ensure
