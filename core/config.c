@@ -45,7 +45,7 @@ static const struct salve_config_entry database_table[] = {
 };
 
 static const struct salve_config_entry http_table[] = {
-	{ SALVE_CFG_INT, "threads", "4", CORE(http.threads), "HTTP threads; handlers wait on the database, so more than cores", 0 },
+	{ SALVE_CFG_INT, "threads", "16", CORE(http.threads), "HTTP threads; handlers wait on the database, so more than cores", 0 },
 	{ SALVE_CFG_INT, "max_body_bytes", "1048576", CORE(http.max_body_bytes), "larger bodies get 413", 0 },
 	{ SALVE_CFG_INT, "connection_timeout", "30", CORE(http.connection_timeout), "idle seconds before closing", 0 },
 	{ SALVE_CFG_INT, "connection_limit", "1024", CORE(http.connection_limit), "concurrent connections", 0 },

@@ -307,13 +307,12 @@ static void audit(struct salve_request *req)
 	/* The change itself is already durable; its audit row is committed
 	 * without waiting for the WAL flush (PostgreSQL flushes it within
 	 * wal_writer_delay), so an audited request costs one fsync, not two. */
-	if (!(db = http_request_db(req)) || db_begin(db) < 0 ||
-	    db_exec(db, NULL, "SET LOCAL synchronous_commit = off", 0, NULL) < 0 ||
+	if (!(db = http_request_db(req)) ||
 	    db_exec_prepared(db, NULL, "audit_insert",
 			     "INSERT INTO audit_log (actor, action, target, status, remote_addr, detail)"
-			     " VALUES ($1, $2, $3, $4::int, $5, $6::jsonb)", 6, params) < 0 ||
-	    db_commit(db) < 0) {
-		db_rollback(db);
+			     " SELECT $1, $2, $3, $4::int, $5, $6::jsonb"
+			     " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS this_transaction_only",
+			     6, params) < 0) {
 		log_error("audit: could not record %s by %s on %s", action, actor, target);
 	}
 	free(detail);
