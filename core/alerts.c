@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "buf.h"
 #include "db.h"
 #include "hooks.h"
 #include "log.h"
@@ -73,6 +74,7 @@ static const char close_older_sql[] =
 	"   AND a.status = 'firing' AND a.starts_at < " TS("x.starts_us")
 	" RETURNING CASE WHEN $3::bool THEN to_jsonb(a.*)::text END";
 
+/* The row as alert.pre_store handlers see it. */
 static json_t *alert_row(const struct salve_alert_in *a)
 {
 	return json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:O?,s:O?,s:I,s:I,s:s?}",
@@ -83,26 +85,62 @@ static json_t *alert_row(const struct salve_alert_in *a)
 			 "generator_url", a->generator_url);
 }
 
+/* The row as the upsert reads it (jsonb_to_recordset), written without a
+ * JSON DOM: this runs for every alert of every webhook. */
+static void alert_row_text(struct buf *b, const struct salve_alert_in *a)
+{
+	buf_puts(b, "{\"fingerprint\":");
+	buf_json_string(b, a->fingerprint);
+	buf_puts(b, ",\"alert_name\":");
+	buf_json_string(b, a->alert_name);
+	buf_puts(b, ",\"severity\":");
+	buf_json_string(b, a->severity);
+	buf_puts(b, ",\"instance\":");
+	buf_json_string(b, a->instance);
+	buf_puts(b, ",\"status\":");
+	buf_json_string(b, a->status);
+	buf_puts(b, ",\"labels\":");
+	buf_json_string_map(b, a->labels);
+	buf_puts(b, ",\"annotations\":");
+	buf_json_string_map(b, a->annotations);
+	buf_printf(b, ",\"starts_us\":%lld,\"ends_us\":%lld,\"generator_url\":",
+		   (long long)a->starts_at_us, (long long)a->ends_at_us);
+	buf_json_string(b, a->generator_url);
+	buf_puts(b, "}");
+}
+
+static int strings_only(json_t *object)
+{
+	const char *key;
+	json_t *value;
+
+	if (!object)
+		return 1;
+	if (!json_is_object(object))
+		return 0;
+	json_object_foreach(object, key, value)
+		if (!json_is_string(value))
+			return 0;
+	return 1;
+}
+
 static int valid(const struct salve_alert_in *a)
 {
 	return a->fingerprint && *a->fingerprint && a->alert_name && *a->alert_name && a->status &&
 	       (strcmp(a->status, "firing") == 0 || strcmp(a->status, "resolved") == 0) &&
-	       (!a->labels || json_is_object(a->labels)) && (!a->annotations || json_is_object(a->annotations));
+	       strings_only(a->labels) && strings_only(a->annotations);
 }
 
 /* Runs the statements and fills the two event lists; inside a transaction. */
-static int store(PGconn *db, const char *source, json_t *rows, json_t *received, json_t *resolved,
+static int store(PGconn *db, const char *source, const char *rows, json_t *received, json_t *resolved,
 		 int tx_locks, struct salve_ingest_result *result)
 {
 	/* the stored rows come back as JSON only when an event needs them */
 	int want = hooks_wanted(SALVE_EV_ALERT_RECEIVED) || hooks_wanted(SALVE_EV_ALERT_RESOLVED);
-	char *text = json_dumps(rows, JSON_COMPACT);
-	const char *params[] = { text, source, want ? "t" : "f" };
+	const char *params[] = { rows, source, want ? "t" : "f" };
 	int any_resolved = 0, rc;
 	PGresult *res;
 
-	if (!text)
-		return -ENOMEM;
 	if (tx_locks && (rc = db_exec_prepared(db, NULL, "alerts_lock", lock_sql, 2, params)) < 0)
 		goto out;
 	rc = db_exec_prepared(db, &res, "alerts_upsert", upsert_sql, 3, params);
@@ -146,7 +184,6 @@ static int store(PGconn *db, const char *source, json_t *rows, json_t *received,
 	if ((rc = hooks_enqueue(db, SALVE_EV_ALERT_RECEIVED, received)) == 0)
 		rc = hooks_enqueue(db, SALVE_EV_ALERT_RESOLVED, resolved);
 out:
-	free(text);
 	return rc;
 }
 
@@ -181,7 +218,10 @@ static void emit_each(enum salve_event_id ev, json_t *payloads)
 int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_t n,
 		  struct salve_ingest_result *result)
 {
-	json_t *rows = json_array(), *received = json_array(), *resolved = json_array();
+	json_t *received = json_array(), *resolved = json_array();
+	struct buf rows = { 0 };
+	size_t stored = 0;
+	int screen = hooks_wanted(SALVE_EV_ALERT_PRE_STORE);
 	PGconn *db = NULL;
 	int rc = 0, tx, locks;
 
@@ -191,27 +231,33 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 			rc = -EINVAL;
 			goto out;
 		}
+	buf_puts(&rows, "[");
 	for (size_t i = 0; i < n; i++) {
-		json_t *row;
-
 		if (repeated_later(alerts, n, i))
 			continue; /* one row per (fingerprint, startsAt): the last word wins */
-		row = alert_row(&alerts[i]);
-		if (!row) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		json_object_set_new(row, "source", json_string(source));
-		/* VETO refuses the alert; HANDLED means a handler took it over:
-		 * either way the core does not store it */
-		if (hooks_emit(SALVE_EV_ALERT_PRE_STORE, row) != SALVE_HOOK_CONTINUE) {
-			result->vetoed++;
+		if (screen) {
+			/* VETO refuses the alert; HANDLED means a handler took it
+			 * over: either way the core does not store it */
+			json_t *row = alert_row(&alerts[i]);
+			int verdict;
+
+			json_object_set_new(row, "source", json_string(source));
+			verdict = hooks_emit(SALVE_EV_ALERT_PRE_STORE, row);
 			json_decref(row);
-			continue;
+			if (verdict != SALVE_HOOK_CONTINUE) {
+				result->vetoed++;
+				continue;
+			}
 		}
-		json_array_append_new(rows, row);
+		if (stored++)
+			buf_puts(&rows, ",");
+		alert_row_text(&rows, &alerts[i]);
 	}
-	if (json_array_size(rows) == 0)
+	if (buf_puts(&rows, "]") < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (stored == 0)
 		goto out;
 	if (!(db = db_acquire())) {
 		rc = -EAGAIN;
@@ -223,7 +269,7 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 	tx = locks || hooks_durable(SALVE_EV_ALERT_RECEIVED) ||
 	     hooks_durable(SALVE_EV_ALERT_RESOLVED);
 	rc = tx ? db_begin(db) : 0;
-	if (rc == 0 && (rc = store(db, source, rows, received, resolved, locks, result)) == 0 && tx)
+	if (rc == 0 && (rc = store(db, source, rows.data, received, resolved, locks, result)) == 0 && tx)
 		rc = db_commit(db);
 	if (rc < 0) {
 		db_rollback(db);
@@ -232,7 +278,7 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 			rc = -EIO;
 		goto out;
 	}
-	metrics_add_alerts(source, json_array_size(rows));
+	metrics_add_alerts(source, stored);
 	if (json_array_size(received) || json_array_size(resolved))
 		outbox_wake();
 	emit_each(SALVE_EV_ALERT_RECEIVED, received);
@@ -240,7 +286,7 @@ int alerts_ingest(const char *source, const struct salve_alert_in *alerts, size_
 out:
 	if (db)
 		db_release(db);
-	json_decref(rows);
+	buf_free(&rows);
 	json_decref(received);
 	json_decref(resolved);
 	return rc;
