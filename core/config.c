@@ -38,14 +38,14 @@ static const struct salve_config_entry top_table[] = {
 
 static const struct salve_config_entry database_table[] = {
 	{ SALVE_CFG_STRING, "url", "postgresql:///salve", CORE(database.url), "libpq connection string or URI", SALVE_CFG_SECRET },
-	{ SALVE_CFG_INT, "pool_size", "8", CORE(database.pool_size), "connections in the pool", 0 },
+	{ SALVE_CFG_INT, "pool_size", "16", CORE(database.pool_size), "connections in the pool (two per HTTP thread)", 0 },
 	{ SALVE_CFG_INT, "connect_timeout", "5", CORE(database.connect_timeout), "seconds per connection attempt", 0 },
 	{ SALVE_CFG_INT, "startup_timeout", "30", CORE(database.startup_timeout), "seconds to wait for the database at start", 0 },
 	SALVE_CONFIG_END
 };
 
 static const struct salve_config_entry http_table[] = {
-	{ SALVE_CFG_INT, "threads", "16", CORE(http.threads), "HTTP threads; handlers wait on the database, so more than cores", 0 },
+	{ SALVE_CFG_INT, "threads", "8", CORE(http.threads), "HTTP threads; handlers wait on the database, so more than cores", 0 },
 	{ SALVE_CFG_INT, "max_body_bytes", "1048576", CORE(http.max_body_bytes), "larger bodies get 413", 0 },
 	{ SALVE_CFG_INT, "connection_timeout", "30", CORE(http.connection_timeout), "idle seconds before closing", 0 },
 	{ SALVE_CFG_INT, "connection_limit", "1024", CORE(http.connection_limit), "concurrent connections", 0 },

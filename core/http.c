@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "db.h"
@@ -47,6 +48,7 @@ struct salve_request {
 };
 
 static struct MHD_Daemon *daemon_handle;
+static int in_flight; /* requests begun and not yet completed (atomic) */
 static struct router *routes;
 static const struct salve_config *config;
 
@@ -320,7 +322,7 @@ static void audit(struct salve_request *req)
 
 /* ---- the libmicrohttpd callbacks ---- */
 
-static void dispatch(struct salve_request *req)
+static void route_request(struct salve_request *req)
 {
 	char allow[128];
 	const struct route *rt;
@@ -351,6 +353,19 @@ static void dispatch(struct salve_request *req)
 				    req->method, rt->pattern);
 	if (is_mutating(req->method) && req->status < 400)
 		audit(req);
+}
+
+/* The pool connection goes back as soon as the answer is queued: held
+ * until on_completed, it would span event-loop iterations, and this thread
+ * could wait in db_acquire() for a connection only its own unsent answers
+ * would free. */
+static void dispatch(struct salve_request *req)
+{
+	route_request(req);
+	if (req->db) {
+		db_release(req->db);
+		req->db = NULL;
+	}
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -437,6 +452,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		db_release(req->db);
 	router_match_free(&req->match);
 	free(req->raw_path);
+	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
 	free(req->body);
 	for (size_t i = 0; i < req->nheaders; i++)
 		free(req->headers[i]);
@@ -458,6 +474,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		free(req);
 		req = NULL;
 	}
+	if (req)
+		__atomic_add_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
 	return req;
 }
 
@@ -525,8 +543,16 @@ void http_quiesce(void)
 
 void http_stop(void)
 {
-	if (daemon_handle)
-		MHD_stop_daemon(daemon_handle);
+	if (!daemon_handle)
+		return;
+	/* MHD_stop_daemon() closes every connection at once: first let the
+	 * requests already begun get their answers, for up to 10 s.  Idle
+	 * keep-alive connections hold no request and do not delay this. */
+	for (int waited = 0; waited < 1000 && __atomic_load_n(&in_flight, __ATOMIC_SEQ_CST) > 0; waited++)
+		usleep(10000);
+	if (__atomic_load_n(&in_flight, __ATOMIC_SEQ_CST) > 0)
+		log_warn("stopping with %d requests still in flight after 10 s", in_flight);
+	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;
 }
 

@@ -125,9 +125,10 @@ static void reload(const char *path)
 		log_error("SIGHUP: configuration not reloaded: %s", err);
 		return;
 	}
+	/* said before the new level applies, so a quieter level still shows it */
+	log_info("SIGHUP: log reopened, log_level=%s, hook scripts rescanned", fresh->log_level);
 	log_set_level(log_level_parse(fresh->log_level));
 	hooks_scan_scripts(fresh->hooks_dir, (int)fresh->workers.hook_timeout);
-	log_info("SIGHUP: log reopened, log_level=%s, hook scripts rescanned", fresh->log_level);
 	config_free(fresh);
 }
 

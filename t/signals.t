@@ -66,7 +66,9 @@ for ((r = 1; r <= POSTS; r++)); do
     ) &
     curl_pids+=($!)
 done
-on_exit "kill ${curl_pids[*]} 2>/dev/null"
+# Only while they may still run: once waited for, their pids are not ours.
+on_exit 'for pid in "${curl_pids[@]}"; do kill "$pid" 2>/dev/null; done'
+
 
 # SIGTERM as soon as the first request is answered: the others are in flight.
 for ((i = 0; i < 300; i++)); do
@@ -80,6 +82,7 @@ SALVE_PID=
 for pid in "${curl_pids[@]}"; do
     wait "$pid" 2>/dev/null || true
 done
+curl_pids=()
 
 is 0 "$rc" "salved exits 0 on SIGTERM during a load of $POSTS concurrent webhooks"
 

@@ -138,9 +138,9 @@ static void test_defaults(void)
 	is_string("info", cfg->log_level, "log_level defaults to info");
 	is_string(NULL, cfg->log_file, "log_file defaults to none (stderr)");
 	is_string("postgresql:///salve", cfg->database.url, "database.url defaults to postgresql:///salve");
-	is_int(8, cfg->database.pool_size, "database.pool_size defaults to 8");
+	is_int(16, cfg->database.pool_size, "database.pool_size defaults to 16");
 	is_int(5, cfg->database.connect_timeout, "database.connect_timeout defaults to 5");
-	is_int(2, cfg->http.threads, "http.threads defaults to 2");
+	is_int(8, cfg->http.threads, "http.threads defaults to 8");
 	is_int(1048576, cfg->http.max_body_bytes, "http.max_body_bytes defaults to 1 MiB");
 	ok(cfg->auth.trusted_proxies == NULL, "auth.trusted_proxies defaults to none");
 	is_string("X-WEBAUTH-USER", cfg->auth.proxy_header, "auth.proxy_header defaults to X-WEBAUTH-USER");
