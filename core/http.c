@@ -119,8 +119,14 @@ int salve_respond_header(struct salve_request *req, const char *name, const char
 		return -EINVAL;
 	if (req->nheaders + 2 > sizeof(req->headers) / sizeof(req->headers[0]))
 		return -ENOSPC;
-	req->headers[req->nheaders++] = strdup(name);
-	req->headers[req->nheaders++] = strdup(value);
+	req->headers[req->nheaders] = strdup(name);
+	req->headers[req->nheaders + 1] = strdup(value);
+	if (!req->headers[req->nheaders] || !req->headers[req->nheaders + 1]) {
+		free(req->headers[req->nheaders]);
+		free(req->headers[req->nheaders + 1]);
+		return -ENOMEM;
+	}
+	req->nheaders += 2;
 	return 0;
 }
 
@@ -308,7 +314,7 @@ static void audit(struct salve_request *req)
 	snprintf(status, sizeof(status), "%u", req->status);
 	/* The change itself is already durable; its audit row is committed
 	 * without waiting for the WAL flush (PostgreSQL flushes it within
-	 * wal_writer_delay), so an audited request costs one fsync, not two. */
+	 * 3 x wal_writer_delay), so an audited request costs one fsync, not two. */
 	if (!(db = http_request_db(req)) ||
 	    db_exec_prepared(db, NULL, "audit_insert",
 			     "INSERT INTO audit_log (actor, action, target, status, remote_addr, detail)"

@@ -220,7 +220,7 @@ static int cmd_token(int argc, char **argv)
 		printf("revoked\n");
 		return 0;
 	}
-	return fail("token: expected \"create --user NAME --role ROLE\" or \"revoke ID|TOKEN\"");
+	return fail("token: expected \"create --user NAME --role ROLE\", \"list\" or \"revoke ID|TOKEN\"");
 }
 
 /* ---- send-test-alert ---- */
@@ -258,7 +258,9 @@ static int cmd_send_test_alert(int argc, char **argv)
 	CURLcode cc;
 	int64_t now_us = (int64_t)time(NULL) * 1000000;
 
-	char filetoken[512] = "";
+	const char *mode = config_plugin_scalar(cfg, "source_alertmanager", "auth");
+	int basic = mode && strcmp(mode, "basic") == 0;
+	char filetoken[4096] = "";
 
 	if (!token)
 		token = config_plugin_scalar(cfg, "source_alertmanager", "bearer_token");
@@ -301,7 +303,12 @@ static int cmd_send_test_alert(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	curl = curl_easy_init();
 	headers = curl_slist_append(headers, "Content-Type: application/json");
-	if (token) {
+	if (basic) {
+		const char *user = config_plugin_scalar(cfg, "source_alertmanager", "basic_user");
+		const char *pass = config_plugin_scalar(cfg, "source_alertmanager", "basic_password");
+		curl_easy_setopt(curl, CURLOPT_USERNAME, user ? user : "");
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, pass ? pass : "");
+	} else if (token) {
 		char *auth;
 		if (asprintf(&auth, "Authorization: Bearer %s", token) >= 0) {
 			headers = curl_slist_append(headers, auth);

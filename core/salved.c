@@ -267,7 +267,10 @@ int main(int argc, char **argv)
 	}
 	log_set_level(log_level_parse(cfg->log_level));
 	if (check) {
-		/* init too: it is where a plugin judges its own settings */
+		/* init too: it is where a plugin judges its own settings, and
+		 * the core's routes first, so that a clash shows here */
+		api_system_register_routes(cfg);
+		alerts_register_routes();
 		rc = plugins_load(cfg, 1) < 0;
 		for (size_t i = 0; i < plugins_count(); i++)
 			if (plugins_at(i)->state != PLUGIN_READY) {

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define SALVE_ABI_MAJOR 1
-#define SALVE_ABI_MINOR 0
+#define SALVE_ABI_MINOR 1
 
 /* Return codes shared by plugin callbacks: 0 or a negative errno, plus
  * SALVE_RETRY where delivery may be attempted again later. */
@@ -90,7 +90,11 @@ struct salve_plugin_desc {
 	enum salve_kind kind;
 	const struct salve_config_entry *config; /* ends with SALVE_CONFIG_END */
 	size_t ctx_size;         /* the core allocates and zeroes this much */
-	int (*init)(struct salve_plugin *p, void *ctx);  /* register here */
+	/* Validate and register routes and hooks here, nowhere else.  Also run
+	 * by salved --check-config and --list-routes and by salvectl plugins and
+	 * doctor, which never call start or stop: keep it cheap and free of
+	 * side effects other than registering. */
+	int (*init)(struct salve_plugin *p, void *ctx);
 	int (*start)(struct salve_plugin *p, void *ctx);
 	void (*stop)(struct salve_plugin *p, void *ctx);
 	const struct salve_ops_header *ops;
@@ -136,14 +140,17 @@ struct salve_event {
 	enum salve_event_id id;
 	const char *name;     /* "alert.received" */
 	unsigned flags;       /* SALVE_EVF_* */
-	int64_t time_us;      /* when it happened, microseconds since the epoch */
+	int64_t time_us;      /* when it happened, microseconds since the epoch:
+			       * sync, when emitted; durable, the outbox row's
+			       * created_at (the same on every retry) */
 	const char *event_id; /* uuid, stable across durable retries */
 	json_t *payload;      /* borrowed; see hooks/README.md per event */
 };
 
 enum salve_hook_result {
 	SALVE_HOOK_CONTINUE = 0, /* the next handler runs */
-	SALVE_HOOK_HANDLED = 1,  /* stop; the core skips its default action */
+	SALVE_HOOK_HANDLED = 1,  /* stop; the core skips its default action
+				  * (alert.pre_store: the alert is not stored) */
 	SALVE_HOOK_VETO = 2      /* stop; refuse the action (vetoable events) */
 	/* or a negative errno: logged, and the chain goes on */
 };
@@ -185,8 +192,10 @@ const char *salve_request_param(struct salve_request *req, const char *name);
 const char *salve_request_body(struct salve_request *req, size_t *len);
 const char *salve_request_user(struct salve_request *req); /* NULL if none */
 
-/* Adds a header to the answer still to come (call before responding).
- * 0, or -EINVAL for a name or value with CR/LF. */
+/* Adds a header to the answer still to come (call before responding;
+ * at most 8 per request).  A 401 gets WWW-Authenticate: Bearer unless one
+ * is set here.  0, -EINVAL (NULL, a name with CR, LF or ':', a value with
+ * CR or LF), -ENOSPC or -ENOMEM.  Since ABI 1.1. */
 int salve_respond_header(struct salve_request *req, const char *name, const char *value);
 /* body is stolen (decref'd by the core). */
 int salve_respond_json(struct salve_request *req, unsigned status, json_t *body);
@@ -216,7 +225,8 @@ struct salve_ingest_result {
 	size_t vetoed;   /* refused (VETO) or taken over (HANDLED) by an alert.pre_store handler */
 };
 
-/* Stores every alert in one transaction; returns after COMMIT.
+/* Stores every alert in one transaction; returns after COMMIT.  Of alerts
+ * with the same (fingerprint, starts_at_us) only the last is stored.
  * 0, -EAGAIN (database unavailable: answer 503), -EINVAL. */
 int salve_alerts_ingest(struct salve_plugin *p, const struct salve_alert_in *alerts,
 			size_t n, struct salve_ingest_result *result);
