@@ -173,6 +173,13 @@ int salve_respond_error(struct salve_request *req, unsigned status, const char *
 	return queue(req, status, "application/json", text, text ? strlen(text) : 0);
 }
 
+int http_respond_field_errors(struct salve_request *req, const char *code, const char *message,
+			      json_t *fields)
+{
+	return salve_respond_json(req, 422, json_pack("{s:{s:s,s:s,s:o}}", "error", "code", code,
+						      "message", message, "fields", fields));
+}
+
 int http_respond_db_unavailable(struct salve_request *req)
 {
 	return salve_respond_error(req, 503, "database_unavailable",

@@ -32,6 +32,11 @@ void http_request_query_each(struct salve_request *req, const char *name,
 			     void (*fn)(const char *value, void *ud), void *ud);
 int http_respond_text(struct salve_request *req, unsigned status, const char *content_type,
 		      char *body, size_t len); /* body is taken (freed by the core) */
+/* 422 with every problem at once:
+ * {"error":{"code","message","fields":[{"field":"steps[0].argv","message":".."}]}}
+ * fields is taken. */
+int http_respond_field_errors(struct salve_request *req, const char *code, const char *message,
+			      json_t *fields);
 /* The standard answer when the database is away: 503, so clients retry. */
 int http_respond_db_unavailable(struct salve_request *req);
 

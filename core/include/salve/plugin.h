@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define SALVE_ABI_MAJOR 1
-#define SALVE_ABI_MINOR 1
+#define SALVE_ABI_MINOR 2
 
 /* Return codes shared by plugin callbacks: 0 or a negative errno, plus
  * SALVE_RETRY where delivery may be attempted again later. */
@@ -76,6 +76,37 @@ struct salve_ops_header {
 struct salve_source_ops {
 	struct salve_ops_header hdr;
 	const char *source;    /* value stored in alerts.source, e.g. "alertmanager" */
+};
+
+/* Executors run one rendered runbook step (since ABI 1.2).  The argv
+ * elements are final strings: values from alerts were substituted into
+ * single elements and must never pass through a shell. */
+struct salve_exec_step {
+	const char *const *argv;  /* NULL-terminated */
+	const char *target;       /* the host it runs against; NULL for none */
+	long timeout_ms;          /* kill everything the step started after this */
+	const char *execution_id;
+	int step_index;
+};
+
+struct salve_exec_result {
+	int exit_status;    /* when the step exited */
+	int signal;         /* when a signal ended it (timeout, cancel), else 0 */
+	int timed_out;      /* 1 when the timeout ended it */
+	int cancelled;      /* 1 when a cancel ended it */
+	char *output;       /* stdout and stderr, malloc()ed, NUL-terminated; the core frees it */
+	size_t output_len;
+	int truncated;      /* 1 when the output cap cut it (the text says so at its end) */
+	char error[256];    /* why it could not start, when run() returns < 0 */
+};
+
+struct salve_exec_ops {
+	struct salve_ops_header hdr;
+	/* 0 when the step ran, whatever its exit status; a negative errno
+	 * when it could not start (error says why).  *cancel turns non-zero
+	 * when the execution is cancelled: stop the step and return. */
+	int (*run)(void *ctx, const struct salve_exec_step *step, struct salve_exec_result *result,
+		   const volatile int *cancel);
 };
 
 /* ---- the descriptor ---- */
