@@ -134,12 +134,18 @@ static void refused(const char *name, const char *const *wanted, const char *why
 static void test_probe(void)
 {
 	char path[4400], reason[768] = "untouched";
-	static const char *const abi[] = { "ABI 2.0", "speaks 1.0", "rebuild", NULL };
+	/* the numbers follow plugin.h: bad_abi is built for major + 1, newer_minor for minor + 1 */
+	char abi_other[32], abi_ours[32], abi_newer[32];
+	const char *const abi[] = { abi_other, abi_ours, "rebuild", NULL };
 	static const char *const entry[] = { "missing salve_plugin_entry()", NULL };
 	static const char *const name[] = { "calls itself \"mismatched_name\"", "its file is name_mismatch.so",
 					    NULL };
 	static const char *const reserved[] = { "reserved slot 5 is set", NULL };
-	static const char *const newer[] = { "ABI 1.1", "newer than", "upgrade salve", NULL };
+	const char *const newer[] = { abi_newer, "newer than", "upgrade salve", NULL };
+
+	snprintf(abi_other, sizeof(abi_other), "ABI %d.%d", SALVE_ABI_MAJOR + 1, SALVE_ABI_MINOR);
+	snprintf(abi_ours, sizeof(abi_ours), "speaks %d.%d", SALVE_ABI_MAJOR, SALVE_ABI_MINOR);
+	snprintf(abi_newer, sizeof(abi_newer), "ABI %d.%d", SALVE_ABI_MAJOR, SALVE_ABI_MINOR + 1);
 
 	snprintf(path, sizeof(path), "%s/good.so", fixtures);
 	is_int(0, plugins_probe(path, reason, sizeof(reason)), "good.so passes every check");
