@@ -77,7 +77,7 @@ salve_start_daemon 'workers:
   backoff_initial_ms: 100
   max_attempts: 3
   poll_interval_ms: 100
-  hook_timeout: 1'
+  hook_timeout: 3'
 ADMIN=$(salve_admin_token)
 
 # one firing alert: one alert.received event
@@ -189,9 +189,9 @@ like "no dead letter $DELIVERED_ID" "$dl" "and says there is no such dead letter
 
 # --- the hook timeout ------------------------------------------------------------------------
 
-ok "the hanging script becomes a dead letter" wait_for 15 row_is 30-hang dead
+ok "the hanging script becomes a dead letter" wait_for 40 row_is 30-hang dead
 is "dead|3" "$(row 30-hang "status, attempts")" "it was killed and retried until max_attempts"
-like "30-hang timed out after 1 s" "$(row 30-hang last_error)" "last_error says it timed out after 1 s"
+like "30-hang timed out after 3 s" "$(row 30-hang last_error)" "last_error says it timed out after hook_timeout (3 s)"
 is 3 "$(lines "$OUT/hang.pids")" "the hanging script was started 3 times"
 # killed: gone, or a zombie that init has not reaped yet
 running() {
@@ -205,7 +205,7 @@ for pid in $(cat "$OUT/hang.pids" 2>/dev/null); do
     if running "$pid"; then alive="$alive $pid"; fi
 done
 is "" "$alive" "each run was killed with its child (no shell or sleep left running)"
-like 'alert\.received to script:30-hang failed \(attempt 1 of 3\): .*timed out after 1 s' \
+like 'alert\.received to script:30-hang failed \(attempt 1 of 3\): .*timed out after 3 s' \
     "$(cat "$SALVE_LOG")" "the log says the attempt timed out"
 
 # --- alert.acknowledged ----------------------------------------------------------------------
