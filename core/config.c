@@ -74,6 +74,15 @@ static const struct salve_config_entry scheduler_table[] = {
 	SALVE_CONFIG_END
 };
 
+static const struct salve_config_entry executions_table[] = {
+	{ SALVE_CFG_INT, "threads", "2", CORE(executions.threads), "runbook executions run at once", 0 },
+	{ SALVE_CFG_BOOL, "allow_self_approval", "false", CORE(executions.allow_self_approval),
+	  "may the requester approve their own execution", 0 },
+	{ SALVE_CFG_INT, "heartbeat_timeout", "30", CORE(executions.heartbeat_timeout),
+	  "seconds without a heartbeat before a running execution is marked interrupted", 0 },
+	SALVE_CONFIG_END
+};
+
 static const struct {
 	const char *name;
 	const struct salve_config_entry *table;
@@ -83,6 +92,7 @@ static const struct {
 	{ "auth", auth_table },
 	{ "workers", workers_table },
 	{ "scheduler", scheduler_table },
+	{ "executions", executions_table },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -427,7 +437,7 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 		if (i == NSECTIONS) {
 			char keys[512];
 			static const char *const extra[] = { "database", "http", "auth", "workers",
-							     "scheduler", "plugins", NULL };
+							     "scheduler", "executions", "plugins", NULL };
 			key_list(top_table, extra, keys, sizeof(keys));
 			return fail_at(ce, k, "unknown key \"%s\" (expected one of: %s)", key, keys);
 		}
@@ -503,6 +513,11 @@ static int validate(struct ctxerr *ce, struct salve_config *cfg)
 		return fail_at(ce, NULL, "http.max_body_bytes: expected at least 1024, got %ld", cfg->http.max_body_bytes);
 	if (cfg->workers.threads < 0 || cfg->workers.threads > 64)
 		return fail_at(ce, NULL, "workers.threads: expected 0 to 64, got %ld", cfg->workers.threads);
+	if (cfg->executions.threads < 0 || cfg->executions.threads > 64)
+		return fail_at(ce, NULL, "executions.threads: expected 0 to 64, got %ld", cfg->executions.threads);
+	if (cfg->executions.heartbeat_timeout < 2)
+		return fail_at(ce, NULL, "executions.heartbeat_timeout: expected at least 2 seconds, got %ld",
+			       cfg->executions.heartbeat_timeout);
 	if (cfg->workers.max_attempts < 1)
 		return fail_at(ce, NULL, "workers.max_attempts: expected at least 1, got %ld", cfg->workers.max_attempts);
 	for (size_t i = 0; i < 4; i++)

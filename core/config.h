@@ -49,6 +49,11 @@ struct salve_config {
 	struct {
 		long interval;
 	} scheduler;
+	struct {
+		long threads;
+		int allow_self_approval;
+		long heartbeat_timeout;
+	} executions;
 	struct config_plugin *plugins;
 	size_t nplugins;
 	yaml_document_t doc;

@@ -310,6 +310,22 @@ void plugins_unload(void)
 	count = 0;
 }
 
+struct salve_plugin *plugins_find_exec(const char *executor)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "exec_%s", executor);
+	for (size_t i = 0; i < count; i++) {
+		struct salve_plugin *p = table[i];
+		if (p->state != PLUGIN_RUNNING || p->desc.kind != SALVE_KIND_EXEC || !p->desc.ops ||
+		    p->desc.ops->size < offsetof(struct salve_exec_ops, run) + sizeof(void *))
+			continue;
+		if (strcmp(p->name, name) == 0 || strcmp(p->name, executor) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 int plugins_required_ok(void)
 {
 	for (size_t i = 0; i < count; i++)

@@ -40,6 +40,10 @@ struct salve_plugin *plugins_at(size_t i);
 /* 1 when every required plugin is running (or ready, for the CLI). */
 int plugins_required_ok(void);
 
+/* The running exec plugin for a step's executor: "local" finds exec_local
+ * (a full plugin name works too).  NULL when none runs. */
+struct salve_plugin *plugins_find_exec(const char *executor);
+
 /* One file, for tests and the CLI: the same checks, no init. */
 int plugins_probe(const char *path, char *reason, size_t len);
 

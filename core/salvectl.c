@@ -1,17 +1,21 @@
 /*
  * core/salvectl.c - the command-line tool: migrations, users and tokens,
- * plugin checks, a test alert, a doctor, and dead letters.  Errors go to
+ * plugin checks, a test alert, a doctor, dead letters, and the YAML
+ * import and export of runbooks.  Errors go to
  * stderr and the exit status is non-zero on failure.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +26,8 @@
 #include "migrate.h"
 #include "plugins.h"
 #include "rfc3339.h"
+#include "runbooks.h"
+#include "yaml_json.h"
 
 #ifndef SALVE_SYSCONFDIR
 #define SALVE_SYSCONFDIR "/usr/local/etc"
@@ -45,6 +51,8 @@ static void usage(FILE *out)
 		"  send-test-alert [--url URL] [--token T] [--resolve]   post an Alertmanager payload\n"
 		"  doctor                                  check config, database, schema, plugins, listen\n"
 		"  dead-letters [--retry ID]               list (or requeue) undeliverable events\n"
+		"  import runbooks FILE|DIR                validate and add or update runbooks from YAML\n"
+		"  export runbooks [DIR]                   runbooks as YAML: to stdout, or one file each in DIR\n"
 		"See salvectl(1).\n");
 }
 
@@ -481,6 +489,320 @@ static int cmd_dead_letters(int argc, char **argv)
 	return rc;
 }
 
+/* ---- import and export of runbooks ---- */
+
+/* Who the CLI writes as: salvectl:<login>. */
+static const char *cli_actor(void)
+{
+	static char actor[128];
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(actor, sizeof(actor), "salvectl:%s", pw ? pw->pw_name : "unknown");
+	return actor;
+}
+
+struct import_tally {
+	int added, changed, unchanged, invalid;
+	json_t *seen; /* name -> "file:line" where it was first defined */
+};
+
+/* "steps[0].argv" under an item's prefix ("" or "[3]"). */
+static void item_path(char *out, size_t len, const char *prefix, const char *field)
+{
+	snprintf(out, len, "%s%s%s", prefix, *prefix && *field ? "." : "", field);
+}
+
+static void report_at(const char *file, json_t *locs, const char *path, const char *field, const char *message)
+{
+	long line = 0, col = 0;
+
+	if (yaml_json_where(locs, path, &line, &col) == 0)
+		fprintf(stderr, "%s:%ld:%ld: ", file, line, col);
+	else
+		fprintf(stderr, "%s: ", file);
+	fprintf(stderr, "%s%s%s\n", field, *field ? ": " : "", message);
+}
+
+/* Validates and stores one runbook.  0, or a negative errno when the
+ * database failed (the import stops). */
+static int import_one(PGconn *db, const char *file, json_t *locs, const char *prefix, json_t *item,
+		      struct import_tally *t)
+{
+	json_t *errors = json_array(), *spec, *doc, *e;
+	enum runbook_upsert what;
+	char path[512], where[600];
+	const char *name, *first;
+	long line = 0, col = 0;
+	size_t i;
+	int rc;
+
+	if (runbooks_validate(item, &spec, errors) < 0) {
+		json_array_foreach(errors, i, e) {
+			const char *field = json_string_value(json_object_get(e, "field"));
+			item_path(path, sizeof(path), prefix, field);
+			report_at(file, locs, path, field, json_string_value(json_object_get(e, "message")));
+		}
+		json_decref(errors);
+		t->invalid++;
+		return 0;
+	}
+	json_decref(errors);
+	name = json_string_value(json_object_get(spec, "name"));
+	item_path(path, sizeof(path), prefix, "name");
+	yaml_json_where(locs, path, &line, &col);
+	if ((first = json_string_value(json_object_get(t->seen, name))) != NULL) {
+		snprintf(where, sizeof(where), "\"%s\" is defined twice; the first is at %s", name, first);
+		report_at(file, locs, path, "name", where);
+		json_decref(spec);
+		t->invalid++;
+		return 0;
+	}
+	snprintf(where, sizeof(where), "%s:%ld", file, line);
+	json_object_set_new(t->seen, name, json_string(where));
+	rc = runbooks_upsert(db, spec, cli_actor(), &what, &doc);
+	if (rc < 0) {
+		fprintf(stderr, "%s:%ld: %s: cannot store it: %s\n", file, line, name,
+			rc == -EAGAIN ? "the database is unavailable" : PQerrorMessage(db));
+		json_decref(spec);
+		return rc;
+	}
+	if (what == RUNBOOK_UNCHANGED) {
+		printf("unchanged %s (version %" JSON_INTEGER_FORMAT ")\n", name,
+		       json_integer_value(json_object_get(doc, "version")));
+		t->unchanged++;
+	} else {
+		/* who changed what, as the API's writes are recorded */
+		char id[24], *detail;
+		const char *params[4];
+		json_t *d = json_pack("{s:s,s:O,s:s}", "name", name, "version", json_object_get(doc, "version"),
+				      "file", file);
+		snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(doc, "id")));
+		detail = json_dumps(d, JSON_COMPACT);
+		params[0] = cli_actor();
+		params[1] = id;
+		params[2] = what == RUNBOOK_ADDED ? "201" : "200";
+		params[3] = detail;
+		if (db_exec(db, NULL, "INSERT INTO audit_log (actor, action, target, status, detail)"
+				      " VALUES ($1, 'salvectl import runbooks', $2, $3::int, $4::jsonb)", 4, params) < 0)
+			fprintf(stderr, "salvectl: %s: could not write its audit row\n", name);
+		free(detail);
+		json_decref(d);
+		printf("%s %s (version %" JSON_INTEGER_FORMAT ")\n", what == RUNBOOK_ADDED ? "added" : "changed", name,
+		       json_integer_value(json_object_get(doc, "version")));
+		if (what == RUNBOOK_ADDED)
+			t->added++;
+		else
+			t->changed++;
+	}
+	json_decref(doc);
+	json_decref(spec); /* last: name points into it */
+	return 0;
+}
+
+/* A file holds one runbook (a mapping) or a list of them. */
+static int import_file(PGconn *db, const char *file, struct import_tally *t)
+{
+	char err[1024], prefix[32];
+	json_t *root, *locs, *item;
+	size_t i;
+	int rc = 0;
+
+	if (yaml_json_load_file(file, &root, &locs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		t->invalid++;
+		return 0;
+	}
+	if (json_is_array(root) && json_array_size(root)) {
+		json_array_foreach(root, i, item) {
+			snprintf(prefix, sizeof(prefix), "[%zu]", i);
+			if ((rc = import_one(db, file, locs, prefix, item, t)) < 0)
+				break;
+		}
+	} else if (json_is_object(root)) {
+		rc = import_one(db, file, locs, "", root, t);
+	} else {
+		report_at(file, locs, "", "", "expected a runbook (a mapping) or a list of runbooks");
+		t->invalid++;
+	}
+	json_decref(root);
+	json_decref(locs);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* FILE, or every *.yaml and *.yml in DIR, by name. */
+static int import_runbooks(const char *path)
+{
+	struct import_tally t = { 0, 0, 0, 0, json_object() };
+	char **files = NULL;
+	size_t nfiles = 0;
+	struct stat st;
+	PGconn *db;
+	int rc = 0;
+
+	if (stat(path, &st) < 0) {
+		json_decref(t.seen);
+		return fail("import runbooks: %s: %s", path, strerror(errno));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		DIR *dir = opendir(path);
+		struct dirent *de;
+		if (!dir) {
+			json_decref(t.seen);
+			return fail("import runbooks: %s: %s", path, strerror(errno));
+		}
+		while ((de = readdir(dir)) != NULL) {
+			char *full;
+			if (de->d_name[0] == '.' || !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
+				continue;
+			if (asprintf(&full, "%s/%s", path, de->d_name) < 0)
+				break;
+			files = realloc(files, (nfiles + 1) * sizeof(*files));
+			files[nfiles++] = full;
+		}
+		closedir(dir);
+		if (nfiles)
+			qsort(files, nfiles, sizeof(*files), cmp_names);
+		else
+			fprintf(stderr, "salvectl: %s holds no *.yaml or *.yml files\n", path);
+	} else {
+		files = malloc(sizeof(*files));
+		files[nfiles++] = strdup(path);
+	}
+	if (!(db = connect_db())) {
+		rc = 1;
+	} else {
+		for (size_t i = 0; i < nfiles && rc == 0; i++)
+			if (import_file(db, files[i], &t) < 0)
+				rc = 1;
+		PQfinish(db);
+	}
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	json_decref(t.seen);
+	printf("runbooks: %d added, %d changed, %d unchanged, %d invalid\n", t.added, t.changed, t.unchanged,
+	       t.invalid);
+	if (rc)
+		return fail("import stopped: the database failed");
+	return t.invalid ? 1 : 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[0], "runbooks") == 0)
+		return import_runbooks(argv[1]);
+	return fail("import: expected \"runbooks FILE|DIR\"");
+}
+
+/* What a runbook's YAML holds: the editable keys, in editing order. */
+static json_t *export_doc(json_t *doc)
+{
+	static const char *const keys[] = { "name", "description", "tags", "triggers", "target",
+					    "approval_required", "cooldown_seconds", "max_concurrency",
+					    "enabled", "steps", NULL };
+	json_t *out = json_object(), *v;
+
+	for (const char *const *k = keys; *k; k++)
+		if ((v = json_object_get(doc, *k)) != NULL && !json_is_null(v))
+			json_object_set(out, *k, v);
+	return out;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	char tmp[4200];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!(f = fopen(tmp, "w")))
+		return -errno;
+	fputs(text, f);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return -e;
+	}
+	return 0;
+}
+
+static int export_runbooks(const char *dir)
+{
+	static const char header[] = "# salve runbooks (salvectl export runbooks); "
+				     "load with salvectl import runbooks FILE|DIR\n";
+	json_t *list, *doc, *out;
+	PGconn *db = connect_db();
+	size_t i;
+	int rc;
+
+	if (!db)
+		return 1;
+	rc = runbooks_list(db, NULL, NULL, NULL, &list);
+	PQfinish(db);
+	if (rc < 0)
+		return fail("cannot list runbooks (%s)", rc == -EAGAIN ? "the database is unavailable" : "see above");
+	if (!dir) {
+		char *text;
+		out = json_array();
+		json_array_foreach(list, i, doc)
+			json_array_append_new(out, export_doc(doc));
+		text = yaml_json_dump(out);
+		json_decref(out);
+		json_decref(list);
+		if (!text)
+			return fail("cannot write the runbooks as YAML");
+		fputs(header, stdout);
+		fputs(text, stdout);
+		free(text);
+		return 0;
+	}
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+		json_decref(list);
+		return fail("export runbooks: %s: %s", dir, strerror(errno));
+	}
+	json_array_foreach(list, i, doc) {
+		char path[4096], *text, *file;
+		out = export_doc(doc);
+		text = yaml_json_dump(out);
+		json_decref(out);
+		snprintf(path, sizeof(path), "%s/%s.yaml", dir, json_string_value(json_object_get(doc, "name")));
+		if (!text || asprintf(&file, "%s%s", header, text) < 0) {
+			free(text);
+			rc = fail("%s: cannot write the runbook as YAML", path);
+			break;
+		}
+		free(text);
+		rc = write_file(path, file);
+		free(file);
+		if (rc < 0) {
+			rc = fail("%s: %s", path, strerror(-rc));
+			break;
+		}
+	}
+	if (rc == 0)
+		printf("exported %zu runbook%s to %s\n", json_array_size(list), json_array_size(list) == 1 ? "" : "s",
+		       dir);
+	json_decref(list);
+	return rc ? 1 : 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	if ((argc == 1 || argc == 2) && strcmp(argv[0], "runbooks") == 0)
+		return export_runbooks(argc == 2 ? argv[1] : NULL);
+	return fail("export: expected \"runbooks [DIR]\"");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -530,6 +852,10 @@ int main(int argc, char **argv)
 		rc = cmd_doctor();
 	else if (strcmp(cmd, "dead-letters") == 0)
 		rc = cmd_dead_letters(argc, argv);
+	else if (strcmp(cmd, "import") == 0)
+		rc = cmd_import(argc, argv);
+	else if (strcmp(cmd, "export") == 0)
+		rc = cmd_export(argc, argv);
 	else {
 		fail("unknown command \"%s\"", cmd);
 		usage(stderr);

@@ -21,6 +21,8 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "executions.h"
+#include "feedback.h"
 #include "hooks.h"
 #include "http.h"
 #include "log.h"
@@ -28,6 +30,7 @@
 #include "migrate.h"
 #include "outbox.h"
 #include "plugins.h"
+#include "runbooks.h"
 #include "scheduler.h"
 
 #ifndef SALVE_SYSCONFDIR
@@ -132,6 +135,16 @@ static void reload(const char *path)
 	config_free(fresh);
 }
 
+/* Every core module's routes; plugins add theirs during init. */
+static void register_core_routes(const struct salve_config *cfg)
+{
+	api_system_register_routes(cfg);
+	alerts_register_routes();
+	runbooks_register_routes();
+	feedback_register_routes();
+	executions_register_routes(cfg);
+}
+
 /* The route table as the server would hold it, without serving: the
  * OpenAPI test compares it with doc/openapi.yaml. */
 static int print_routes(struct salve_config *cfg)
@@ -139,8 +152,7 @@ static int print_routes(struct salve_config *cfg)
 	const struct router *r;
 	int rc;
 
-	api_system_register_routes(cfg);
-	alerts_register_routes();
+	register_core_routes(cfg);
 	rc = plugins_load(cfg, 1) < 0;
 	r = http_router();
 	for (size_t i = 0; !rc && r && i < router_count(r); i++) {
@@ -167,15 +179,15 @@ static int serve(struct salve_config *cfg, const char *path)
 	rc = 1;
 	if (check_schema(cfg) < 0)
 		goto out_db;
-	api_system_register_routes(cfg);
-	alerts_register_routes();
+	register_core_routes(cfg);
 	if (plugins_load(cfg, 1) < 0)
 		goto out_plugins;
 	hooks_freeze();
 	hooks_scan_scripts(cfg->hooks_dir, (int)cfg->workers.hook_timeout);
 	if (plugins_start() < 0)
 		goto out_plugins;
-	if (outbox_start(cfg) < 0 || scheduler_start(cfg) < 0 || http_start(cfg) < 0)
+	if (outbox_start(cfg) < 0 || scheduler_start(cfg) < 0 || executions_start(cfg) < 0 ||
+	    http_start(cfg) < 0)
 		goto out_workers;
 	{
 		json_t *ev = json_pack("{s:s,s:s,s:i}", "version", PACKAGE_VERSION, "listen", cfg->listen,
@@ -211,6 +223,7 @@ static int serve(struct salve_config *cfg, const char *path)
 	}
 out_workers:
 	http_stop();
+	executions_stop();
 	outbox_stop();
 	scheduler_stop();
 	plugins_stop();
@@ -269,8 +282,7 @@ int main(int argc, char **argv)
 	if (check) {
 		/* init too: it is where a plugin judges its own settings, and
 		 * the core's routes first, so that a clash shows here */
-		api_system_register_routes(cfg);
-		alerts_register_routes();
+		register_core_routes(cfg);
 		rc = plugins_load(cfg, 1) < 0;
 		for (size_t i = 0; i < plugins_count(); i++)
 			if (plugins_at(i)->state != PLUGIN_READY) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "executions.h"
 #include "log.h"
 #include "scheduler.h"
 
@@ -39,6 +40,8 @@ static void run_tasks(PGconn *db)
 		    "DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < now() - interval '7 days'",
 		    0, NULL) < 0)
 		log_warn("scheduler: outbox clean-up failed");
+	if (executions_reap(db, config->executions.heartbeat_timeout) < 0)
+		log_warn("scheduler: marking orphaned executions interrupted failed");
 	runs++;
 }
 

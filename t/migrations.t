@@ -47,8 +47,13 @@ salve_pg_ensure
 # --- salvectl migrate on an empty database -------------------------------------
 
 use_empty_db t_migrations_fresh
+# 001_init alone, so that what is counted below stays put as migrations are added
+initdir=$TEST_TMPDIR/sql-001
+mkdir -p "$initdir"
+cp "$top_srcdir/sql/001_init.sql" "$initdir/"
 cfg=$TEST_TMPDIR/fresh.yaml
 salve_write_config "$cfg" "$(salve_free_port)"
+sed -i "s|^sql_dir: .*|sql_dir: \"$initdir\"|" "$cfg"
 
 run "$SALVECTL" -c "$cfg" migrate --status
 ok "migrate --status on an empty database exits non-zero" isnt0 "$RUN_RC"
@@ -88,7 +93,7 @@ is $'pending: none\nunknown: none' "$RUN_OUT" "and reports nothing pending and n
 
 sqldir=$TEST_TMPDIR/sql
 mkdir -p "$sqldir"
-cp "$top_srcdir"/sql/*.sql "$sqldir/"
+cp "$initdir"/*.sql "$sqldir/"
 cat >"$sqldir/002_broken.sql" <<'EOF'
 CREATE TABLE half_made (x int);
 SELECT no_such_function_anywhere();
