@@ -84,6 +84,8 @@ int main(int argc, char **argv)
 		print_log();
 		if (p)
 			mock_plugin_free(p);
+		for (size_t i = 0; i < nconfig; i++)
+			free(owned[i]);
 		return 2;
 	}
 
