@@ -4,7 +4,6 @@
  *   GET  /api/v1/alerts/{id}                one alert
  *   POST /api/v1/alerts/{id}/acknowledge    acknowledge (responder)
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,67 +79,27 @@ static char *like_pattern(const char *q)
 	return out.p;
 }
 
-static int parse_cursor(const char *cursor, char *us, size_t uslen, char *id, size_t idlen)
-{
-	const char *sep = strchr(cursor, '_');
-	size_t n;
-
-	if (!sep || sep == cursor || (size_t)(sep - cursor) >= uslen || strlen(sep + 1) != 36)
-		return -EINVAL;
-	n = (size_t)(sep - cursor);
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)cursor[i]))
-			return -EINVAL;
-	memcpy(us, cursor, n);
-	us[n] = '\0';
-	snprintf(id, idlen, "%s", sep + 1);
-	return 0;
-}
-
-static int parse_limit(const char *text, int *limit)
-{
-	char *end;
-	long v;
-
-	if (!text) {
-		*limit = LIST_DEFAULT;
-		return 0;
-	}
-	v = strtol(text, &end, 10);
-	if (*end || end == text || v < 1 || v > LIST_MAX)
-		return -EINVAL;
-	*limit = (int)v;
-	return 0;
-}
-
 static void list_alerts(struct salve_request *req, void *ud)
 {
 	const char *status = salve_request_query(req, "status");
 	const char *severity = salve_request_query(req, "severity");
 	const char *q = salve_request_query(req, "q");
-	const char *cursor = salve_request_query(req, "cursor");
 	const char *source = salve_request_query(req, "source");
 	struct matchers m = { NULL, 0, "" };
-	char us[24] = "", id[40] = "", limit_s[12];
+	char us[24] = "", id[40] = "", limit_s[24];
 	char *labels = NULL, *pattern = NULL;
-	json_t *items, *body;
 	PGresult *res;
 	PGconn *db;
-	int limit, rc;
+	long limit;
+	int rc, cursor;
 
 	(void)ud;
 	if (status && strcmp(status, "firing") && strcmp(status, "resolved")) {
 		salve_respond_error(req, 400, "invalid_parameter", "status: expected firing or resolved, got \"%s\"", status);
 		return;
 	}
-	if (parse_limit(salve_request_query(req, "limit"), &limit) < 0) {
-		salve_respond_error(req, 400, "invalid_parameter", "limit: expected 1 to %d", LIST_MAX);
+	if (http_page_limit(req, LIST_DEFAULT, LIST_MAX, &limit) < 0 || (cursor = http_page_cursor(req, us, id)) < 0)
 		return;
-	}
-	if (cursor && parse_cursor(cursor, us, sizeof(us), id, sizeof(id)) < 0) {
-		salve_respond_error(req, 400, "invalid_parameter", "cursor: not a cursor this API returned");
-		return;
-	}
 	http_request_query_each(req, "label", add_matcher, &m);
 	if (m.bad[0]) {
 		json_decref(m.labels);
@@ -159,7 +118,7 @@ static void list_alerts(struct salve_request *req, void *ud)
 	}
 	labels = m.labels ? json_dumps(m.labels, JSON_COMPACT) : NULL;
 	pattern = q && *q ? like_pattern(q) : NULL;
-	snprintf(limit_s, sizeof(limit_s), "%d", limit);
+	snprintf(limit_s, sizeof(limit_s), "%ld", limit);
 	{
 		const char *params[] = { status, severity, labels, pattern, cursor ? us : NULL,
 					 cursor ? id : NULL, limit_s, source };
@@ -168,22 +127,7 @@ static void list_alerts(struct salve_request *req, void *ud)
 	json_decref(m.labels);
 	free(labels);
 	free(pattern);
-	if (rc == -EINVAL) {
-		salve_respond_error(req, 400, "invalid_parameter", "cursor: not a cursor this API returned");
-		return;
-	}
-	if (rc < 0) {
-		http_respond_db_unavailable(req);
-		return;
-	}
-	items = json_array();
-	for (int r = 0; r < PQntuples(res); r++)
-		json_array_append_new(items, json_loads(PQgetvalue(res, r, 0), 0, NULL));
-	body = json_pack("{s:o,s:i}", "alerts", items, "count", PQntuples(res));
-	json_object_set_new(body, "next_cursor", PQntuples(res) == limit
-				  ? json_string(PQgetvalue(res, PQntuples(res) - 1, 1)) : json_null());
-	PQclear(res);
-	salve_respond_json(req, 200, body);
+	http_respond_page(req, rc, res, "alerts", limit);
 }
 
 static void get_alert(struct salve_request *req, void *ud)

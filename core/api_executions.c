@@ -7,7 +7,6 @@
  *   POST /api/v1/executions/{id}/reject         editor
  *   POST /api/v1/executions/{id}/cancel         responder
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,14 +171,11 @@ static void list_executions(struct salve_request *req, void *ud)
 	const char *state = salve_request_query(req, "state");
 	const char *runbook = salve_request_query(req, "runbook_id");
 	const char *alert = salve_request_query(req, "alert_id");
-	const char *cursor = salve_request_query(req, "cursor");
-	const char *limit_q = salve_request_query(req, "limit");
-	char us[24] = "", cid[40] = "", limit_s[12];
-	long limit = LIST_DEFAULT, rb;
-	json_t *items, *body;
+	char us[24] = "", cid[40] = "", limit_s[24];
+	long limit, rb;
 	PGresult *res;
 	PGconn *db;
-	int rc, known = !state;
+	int rc, cursor, known = !state;
 
 	(void)ud;
 	for (size_t i = 0; state && i < sizeof(states) / sizeof(states[0]); i++)
@@ -192,23 +188,8 @@ static void list_executions(struct salve_request *req, void *ud)
 		salve_respond_error(req, 400, "invalid_parameter", "runbook_id: expected a runbook id");
 		return;
 	}
-	if (limit_q && (parse_id(limit_q, &limit) < 0 || limit > LIST_MAX)) {
-		salve_respond_error(req, 400, "invalid_parameter", "limit: expected 1 to %d", LIST_MAX);
+	if (http_page_limit(req, LIST_DEFAULT, LIST_MAX, &limit) < 0 || (cursor = http_page_cursor(req, us, cid)) < 0)
 		return;
-	}
-	if (cursor) {
-		const char *sep = strchr(cursor, '_');
-		size_t n = sep ? (size_t)(sep - cursor) : 0;
-		int digits = n > 0 && n < sizeof(us);
-		for (size_t i = 0; digits && i < n; i++)
-			digits = isdigit((unsigned char)cursor[i]);
-		if (!digits || strlen(sep + 1) != 36) {
-			salve_respond_error(req, 400, "invalid_parameter", "cursor: not a cursor this API returned");
-			return;
-		}
-		memcpy(us, cursor, n);
-		snprintf(cid, sizeof(cid), "%s", sep + 1);
-	}
 	if (!(db = http_request_db(req))) {
 		http_respond_db_unavailable(req);
 		return;
@@ -218,22 +199,7 @@ static void list_executions(struct salve_request *req, void *ud)
 		const char *params[] = { state, runbook, alert, cursor ? us : NULL, cursor ? cid : NULL, limit_s };
 		rc = db_exec(db, &res, list_sql, 6, params);
 	}
-	if (rc == -EINVAL) {
-		salve_respond_error(req, 400, "invalid_parameter", "alert_id or cursor is not valid");
-		return;
-	}
-	if (rc < 0) {
-		http_respond_db_unavailable(req);
-		return;
-	}
-	items = json_array();
-	for (int r = 0; r < PQntuples(res); r++)
-		json_array_append_new(items, json_loads(PQgetvalue(res, r, 0), 0, NULL));
-	body = json_pack("{s:o,s:i}", "executions", items, "count", PQntuples(res));
-	json_object_set_new(body, "next_cursor", PQntuples(res) == limit
-				  ? json_string(PQgetvalue(res, PQntuples(res) - 1, 1)) : json_null());
-	PQclear(res);
-	salve_respond_json(req, 200, body);
+	http_respond_page(req, rc, res, "executions", limit);
 }
 
 /* approve, reject and cancel share their shape */

@@ -161,24 +161,20 @@ static const char list_sql[] =
 	"       FROM execution_outcomes o JOIN users u ON u.id = o.user_id"
 	"       WHERE $1::text IS NULL OR $1 = 'outcome') x"
 	" WHERE ($2::bigint IS NULL OR x.updated_at >= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond')"
-	"   AND ($3::text IS NULL OR (x.updated_at, x.id) <"
-	"        ('epoch'::timestamptz + split_part($3, '_', 1)::bigint * interval '1 microsecond',"
-	"         split_part($3, '_', 2)::uuid))"
+	"   AND ($3::bigint IS NULL OR (x.updated_at, x.id) <"
+	"        ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $5::uuid))"
 	" ORDER BY x.updated_at DESC, x.id DESC LIMIT $4::int";
 
 static void list_feedback(struct salve_request *req, void *ud)
 {
 	const char *since = salve_request_query(req, "since");
 	const char *kind = salve_request_query(req, "kind");
-	const char *limit_text = salve_request_query(req, "limit");
-	const char *cursor = salve_request_query(req, "cursor");
-	char since_us[24], limit_s[12];
-	json_t *items, *body;
+	char since_us[24], limit_s[24], cursor_us[24], cursor_id[40];
 	PGresult *res;
 	PGconn *db;
 	int64_t us = 0;
-	long limit = LIST_DEFAULT;
-	int rc;
+	long limit;
+	int rc, cursor;
 
 	(void)ud;
 	if (since && rfc3339_parse(since, &us) < 0) {
@@ -191,14 +187,9 @@ static void list_feedback(struct salve_request *req, void *ud)
 				    "kind: expected analysis, chat or outcome, got \"%s\"", kind);
 		return;
 	}
-	if (limit_text) {
-		char *end;
-		limit = strtol(limit_text, &end, 10);
-		if (*end || end == limit_text || limit < 1 || limit > LIST_MAX) {
-			salve_respond_error(req, 400, "invalid_parameter", "limit: expected 1 to %d", LIST_MAX);
-			return;
-		}
-	}
+	if (http_page_limit(req, LIST_DEFAULT, LIST_MAX, &limit) < 0 ||
+	    (cursor = http_page_cursor(req, cursor_us, cursor_id)) < 0)
+		return;
 	if (!(db = http_request_db(req))) {
 		http_respond_db_unavailable(req);
 		return;
@@ -207,25 +198,11 @@ static void list_feedback(struct salve_request *req, void *ud)
 		snprintf(since_us, sizeof(since_us), "%lld", (long long)us);
 	snprintf(limit_s, sizeof(limit_s), "%ld", limit);
 	{
-		const char *params[] = { kind, since ? since_us : NULL, cursor, limit_s };
-		rc = db_exec(db, &res, list_sql, 4, params);
+		const char *params[] = { kind, since ? since_us : NULL, cursor ? cursor_us : NULL, limit_s,
+					 cursor ? cursor_id : NULL };
+		rc = db_exec(db, &res, list_sql, 5, params);
 	}
-	if (rc == -EINVAL) {
-		salve_respond_error(req, 400, "invalid_parameter", "cursor: not a cursor this API returned");
-		return;
-	}
-	if (rc < 0) {
-		http_respond_db_unavailable(req);
-		return;
-	}
-	items = json_array();
-	for (int r = 0; r < PQntuples(res); r++)
-		json_array_append_new(items, json_loads(PQgetvalue(res, r, 0), 0, NULL));
-	body = json_pack("{s:o,s:i}", "feedback", items, "count", PQntuples(res));
-	json_object_set_new(body, "next_cursor", PQntuples(res) == limit
-				  ? json_string(PQgetvalue(res, PQntuples(res) - 1, 1)) : json_null());
-	PQclear(res);
-	salve_respond_json(req, 200, body);
+	http_respond_page(req, rc, res, "feedback", limit);
 }
 
 static const char execution_outcomes_sql[] =

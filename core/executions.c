@@ -28,6 +28,7 @@
 #include "log.h"
 #include "plugins.h"
 #include "runbooks.h"
+#include "wakeup.h"
 
 #define MAX_RUNNING 64
 
@@ -42,9 +43,8 @@ static size_t nthreads;
 static pthread_t watcher;
 static int watching;
 static volatile int stopping;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static unsigned long wake_seq;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* guards running[] */
+static struct wakeup wake = WAKEUP_INIT;
 static struct running running[MAX_RUNNING];
 static char instance[128];
 static const struct salve_config *config;
@@ -329,33 +329,7 @@ int executions_get(PGconn *db, const char *id, json_t **execution)
 
 /* ---- the runner ---- */
 
-void executions_wake(void)
-{
-	pthread_mutex_lock(&lock);
-	wake_seq++;
-	pthread_cond_broadcast(&wake);
-	pthread_mutex_unlock(&lock);
-}
-
-static void idle(long ms)
-{
-	struct timespec until;
-	unsigned long seen;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&lock);
-	seen = wake_seq;
-	while (!stopping && seen == wake_seq)
-		if (pthread_cond_timedwait(&wake, &lock, &until) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&lock);
-}
+void executions_wake(void) { wakeup_signal(&wake); }
 
 static struct running *track(const char *id)
 {
@@ -627,7 +601,7 @@ static void *runner(void *arg)
 	while (!stopping) {
 		int rc = run_one();
 		if (rc <= 0 && !stopping)
-			idle(rc == 0 ? 1000 : 2000);
+			wakeup_wait(&wake, rc == 0 ? 1000 : 2000, &stopping);
 	}
 	return NULL;
 }
@@ -737,9 +711,8 @@ void executions_stop(void)
 	for (int i = 0; i < MAX_RUNNING; i++)
 		if (running[i].in_use)
 			running[i].cancel = 1;
-	wake_seq++;
-	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&lock);
+	wakeup_signal(&wake);
 	for (size_t i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	if (watching)

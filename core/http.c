@@ -180,6 +180,67 @@ int http_respond_field_errors(struct salve_request *req, const char *code, const
 						      "message", message, "fields", fields));
 }
 
+int http_page_limit(struct salve_request *req, long def, long max, long *limit)
+{
+	const char *text = salve_request_query(req, "limit");
+	char *end;
+
+	*limit = def;
+	if (!text)
+		return 0;
+	*limit = strtol(text, &end, 10);
+	if (*end || end == text || *limit < 1 || *limit > max) {
+		salve_respond_error(req, 400, "invalid_parameter", "limit: expected 1 to %ld", max);
+		return -1;
+	}
+	return 0;
+}
+
+int http_page_cursor(struct salve_request *req, char us[24], char id[40])
+{
+	const char *cursor = salve_request_query(req, "cursor");
+	const char *sep = cursor ? strchr(cursor, '_') : NULL;
+	size_t n = sep ? (size_t)(sep - cursor) : 0;
+	int ok = n > 0 && n < 24 && strlen(sep + 1) == 36;
+
+	if (!cursor)
+		return 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = cursor[i] >= '0' && cursor[i] <= '9';
+	if (!ok) {
+		salve_respond_error(req, 400, "invalid_parameter", "cursor: not a cursor this API returned");
+		return -1;
+	}
+	memcpy(us, cursor, n);
+	us[n] = '\0';
+	snprintf(id, 40, "%s", sep + 1);
+	return 1;
+}
+
+void http_respond_page(struct salve_request *req, int rc, PGresult *res, const char *key, long limit)
+{
+	json_t *items, *body;
+	int n;
+
+	if (rc == -EINVAL) {
+		salve_respond_error(req, 400, "invalid_parameter", "a filter or the cursor is not valid");
+		return;
+	}
+	if (rc < 0) {
+		http_respond_db_unavailable(req);
+		return;
+	}
+	n = PQntuples(res);
+	items = json_array();
+	for (int r = 0; r < n; r++)
+		json_array_append_new(items, json_loads(PQgetvalue(res, r, 0), 0, NULL));
+	body = json_pack("{s:o,s:i}", key, items, "count", n);
+	json_object_set_new(body, "next_cursor", n == limit && n > 0 ? json_string(PQgetvalue(res, n - 1, 1))
+								       : json_null());
+	PQclear(res);
+	salve_respond_json(req, 200, body);
+}
+
 int http_respond_db_unavailable(struct salve_request *req)
 {
 	return salve_respond_error(req, 503, "database_unavailable",
@@ -226,6 +287,13 @@ const char *salve_request_user(struct salve_request *req)
 
 int http_request_role(struct salve_request *req) { return req->authenticated ? req->who.role : 0; }
 const char *http_request_remote(struct salve_request *req) { return req->remote; }
+
+void http_request_set_user(struct salve_request *req, const char *user, int role)
+{
+	snprintf(req->who.user, sizeof(req->who.user), "%s", user);
+	req->who.role = role;
+	req->authenticated = 1;
+}
 
 PGconn *http_request_db(struct salve_request *req)
 {

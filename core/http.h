@@ -27,6 +27,10 @@ int http_request_role(struct salve_request *req);
 /* Extra detail for the audit row of this request (taken). */
 void http_request_audit_detail(struct salve_request *req, json_t *detail);
 const char *http_request_remote(struct salve_request *req);
+/* For SALVE_ROLE_PUBLIC routes that authenticate by themselves (the embed
+ * pages): the caller is user with role from now on, so salve_request_user()
+ * answers it and the request's audit row names it as the actor. */
+void http_request_set_user(struct salve_request *req, const char *user, int role);
 /* Calls fn for each value of a repeated query argument. */
 void http_request_query_each(struct salve_request *req, const char *name,
 			     void (*fn)(const char *value, void *ud), void *ud);
@@ -37,6 +41,17 @@ int http_respond_text(struct salve_request *req, unsigned status, const char *co
  * fields is taken. */
 int http_respond_field_errors(struct salve_request *req, const char *code, const char *message,
 			      json_t *fields);
+/* List pages share one shape: ?limit=1..max (default def) and an opaque
+ * ?cursor "<microseconds>_<uuid>" of the last row seen.
+ * http_page_limit: 0, or -1 after answering 400.
+ * http_page_cursor: 0 none, 1 split into us/id, -1 after answering 400. */
+int http_page_limit(struct salve_request *req, long def, long max, long *limit);
+int http_page_cursor(struct salve_request *req, char us[24], char id[40]);
+/* Answers {"<key>":[...],"count":N,"next_cursor":...} from a query whose
+ * column 0 is each item's JSON text and column 1 its cursor.  rc is the
+ * query's db_exec() result (-EINVAL: a bad cursor or filter value, 400;
+ * other errors 503).  Takes res. */
+void http_respond_page(struct salve_request *req, int rc, PGresult *res, const char *key, long limit);
 /* The standard answer when the database is away: 503, so clients retry. */
 int http_respond_db_unavailable(struct salve_request *req);
 

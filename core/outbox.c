@@ -18,13 +18,12 @@
 #include "hooks.h"
 #include "log.h"
 #include "outbox.h"
+#include "wakeup.h"
 
 static pthread_t *threads;
 static size_t nthreads;
 static volatile int stopping;
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
-static unsigned long wake_seq;
+static struct wakeup wake = WAKEUP_INIT;
 static const struct salve_config *config;
 
 static const char claim_sql[] =
@@ -33,33 +32,7 @@ static const char claim_sql[] =
 	" WHERE status = 'pending' AND next_attempt_at <= now()"
 	" ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
-void outbox_wake(void)
-{
-	pthread_mutex_lock(&wake_lock);
-	wake_seq++;
-	pthread_cond_broadcast(&wake_cond);
-	pthread_mutex_unlock(&wake_lock);
-}
-
-static void idle_wait(long ms)
-{
-	struct timespec until;
-	unsigned long seen;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&wake_lock);
-	seen = wake_seq;
-	while (!stopping && seen == wake_seq)
-		if (pthread_cond_timedwait(&wake_cond, &wake_lock, &until) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&wake_lock);
-}
+void outbox_wake(void) { wakeup_signal(&wake); }
 
 static long backoff_ms(int attempts)
 {
@@ -144,7 +117,7 @@ static void *worker(void *arg)
 			db_release(db);
 		}
 		if (!stopping)
-			idle_wait(db && rc == 0 ? config->workers.poll_interval_ms : 1000);
+			wakeup_wait(&wake, db && rc == 0 ? config->workers.poll_interval_ms : 1000, &stopping);
 	}
 	return NULL;
 }
