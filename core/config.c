@@ -83,6 +83,18 @@ static const struct salve_config_entry executions_table[] = {
 	SALVE_CONFIG_END
 };
 
+static const struct salve_config_entry embed_table[] = {
+	{ SALVE_CFG_STRLIST, "frame_ancestors", "'self'", CORE(embed.frame_ancestors),
+	  "origins allowed to frame /embed pages (CSP frame-ancestors), e.g. https://grafana.example.com", 0 },
+	{ SALVE_CFG_STRING, "signing_key", NULL, CORE(embed.signing_key),
+	  "HMAC key for signed embed links (or signing_key_file)", SALVE_CFG_SECRET },
+	{ SALVE_CFG_STRING, "signing_key_file", NULL, CORE(embed.signing_key_file),
+	  "file holding the signing key, read at start", 0 },
+	{ SALVE_CFG_STRING, "default_user", "embed", CORE(embed.default_user),
+	  "user that signed-link submissions without user= are stored as", 0 },
+	SALVE_CONFIG_END
+};
+
 static const struct {
 	const char *name;
 	const struct salve_config_entry *table;
@@ -93,6 +105,7 @@ static const struct {
 	{ "workers", workers_table },
 	{ "scheduler", scheduler_table },
 	{ "executions", executions_table },
+	{ "embed", embed_table },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -437,7 +450,7 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 		if (i == NSECTIONS) {
 			char keys[512];
 			static const char *const extra[] = { "database", "http", "auth", "workers",
-							     "scheduler", "executions", "plugins", NULL };
+							     "scheduler", "executions", "embed", "plugins", NULL };
 			key_list(top_table, extra, keys, sizeof(keys));
 			return fail_at(ce, k, "unknown key \"%s\" (expected one of: %s)", key, keys);
 		}
@@ -493,11 +506,36 @@ int config_parse_listen(const char *listen, char *host, size_t hostlen, int *por
 	return 0;
 }
 
+/* embed.signing_key_file: the key is the file's first line.  Read once,
+ * here, so a key that cannot be read stops salved at start. */
+static int read_signing_key(struct ctxerr *ce, struct salve_config *cfg)
+{
+	char line[4096];
+	FILE *f;
+	size_t n;
+
+	if (cfg->embed.signing_key)
+		return fail_at(ce, NULL, "embed: set signing_key or signing_key_file, not both");
+	if (!(f = fopen(cfg->embed.signing_key_file, "r")))
+		return fail_at(ce, NULL, "embed.signing_key_file: cannot read %s: %s", cfg->embed.signing_key_file,
+			       strerror(errno));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (!n)
+		return fail_at(ce, NULL, "embed.signing_key_file: %s is empty; put a key in it "
+			       "(openssl rand -hex 32 > %s)", cfg->embed.signing_key_file, cfg->embed.signing_key_file);
+	cfg->embed.signing_key = strdup(line);
+	return cfg->embed.signing_key ? 0 : -ENOMEM;
+}
+
 static int validate(struct ctxerr *ce, struct salve_config *cfg)
 {
 	static const char *roles[] = { "viewer", "responder", "editor", "admin" };
 	char host[256];
-	int port, ok = 0;
+	int port, ok = 0, rc;
 
 	if (config_parse_listen(cfg->listen, host, sizeof(host), &port) < 0)
 		return fail_at(ce, NULL, "listen: expected host:port or [ipv6]:port, got \"%s\"",
@@ -526,6 +564,14 @@ static int validate(struct ctxerr *ce, struct salve_config *cfg)
 		return fail_at(ce, NULL, "auth.proxy_default_role: expected viewer, responder, editor or admin");
 	if (!cfg->database.url)
 		return fail_at(ce, NULL, "database.url: required (or set SALVE_DATABASE_URL)");
+	if (cfg->embed.signing_key_file && (rc = read_signing_key(ce, cfg)) < 0)
+		return rc;
+	for (char **fa = cfg->embed.frame_ancestors; fa && *fa; fa++)
+		if (!**fa || strpbrk(*fa, "; ,\t\r\n"))
+			return fail_at(ce, NULL, "embed.frame_ancestors: \"%s\" is not one source; expected an origin "
+				       "like https://grafana.example.com, or 'self'", *fa);
+	if (!cfg->embed.default_user || !*cfg->embed.default_user)
+		return fail_at(ce, NULL, "embed.default_user: expected a user name");
 	return 0;
 }
 

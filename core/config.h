@@ -54,6 +54,12 @@ struct salve_config {
 		int allow_self_approval;
 		long heartbeat_timeout;
 	} executions;
+	struct {
+		char **frame_ancestors;  /* CSP frame-ancestors of /embed pages */
+		char *signing_key;       /* signed embed links; read from signing_key_file at load */
+		char *signing_key_file;
+		char *default_user;      /* who signed-link submissions are stored as */
+	} embed;
 	struct config_plugin *plugins;
 	size_t nplugins;
 	yaml_document_t doc;

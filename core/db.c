@@ -53,6 +53,13 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Server NOTICEs ("already exists, skipping") are for debugging, not stderr. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("database notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 PGconn *db_connect(const char *conninfo, int connect_timeout, char *err, size_t errlen)
 {
 	/* UTC sessions: every timestamp salve prints is in one zone */
@@ -68,6 +75,8 @@ PGconn *db_connect(const char *conninfo, int connect_timeout, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (PQstatus(c) == CONNECTION_OK)
+		PQsetNoticeProcessor(c, on_notice, NULL);
 	if (PQstatus(c) != CONNECTION_OK) {
 		snprintf(err, errlen, "%s", PQerrorMessage(c));
 		err[strcspn(err, "\n")] = '\0';

@@ -22,6 +22,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "embed.h"
 #include "log.h"
 #include "migrate.h"
 #include "plugins.h"
@@ -53,6 +54,8 @@ static void usage(FILE *out)
 		"  dead-letters [--retry ID]               list (or requeue) undeliverable events\n"
 		"  import runbooks FILE|DIR                validate and add or update runbooks from YAML\n"
 		"  export runbooks [DIR]                   runbooks as YAML: to stdout, or one file each in DIR\n"
+		"  embed-link alert|execution ID [--ttl 30d|12h|3600] [--user NAME] [--url BASE]\n"
+		"                                          signed links for Grafana panels (embed.signing_key)\n"
 		"See salvectl(1).\n");
 }
 
@@ -803,6 +806,62 @@ static int cmd_export(int argc, char **argv)
 	return fail("export: expected \"runbooks [DIR]\"");
 }
 
+/* Prints the signed /embed URLs for one alert (feedback, summary) or one
+ * execution (outcome), one per line; the expiry goes to stderr. */
+static int cmd_embed_link(int argc, char **argv)
+{
+	const char *ttl_text = opt_value(argc, argv, "--ttl"), *user = opt_value(argc, argv, "--user");
+	const char *base = opt_value(argc, argv, "--url"), *kind, *id;
+	static const char *const alert_pages[] = { "alerts", "feedback", "summary", NULL };
+	static const char *const execution_pages[] = { "executions", "outcome", NULL };
+	const char *const *pages;
+	char *default_base = NULL, when[40];
+	struct buf query = { 0 };
+	long ttl = 7 * 86400;
+	time_t exp;
+	size_t blen;
+
+	if (argc < 2 || (strcmp(argv[0], "alert") && strcmp(argv[0], "execution")))
+		return fail("embed-link: expected \"alert ID\" or \"execution ID\", then [--ttl 30d|12h|3600] "
+			    "[--user NAME] [--url BASE]");
+	kind = argv[0];
+	id = argv[1];
+	for (int i = 2; i < argc; i += 2)
+		if (strcmp(argv[i], "--ttl") && strcmp(argv[i], "--user") && strcmp(argv[i], "--url"))
+			return fail("embed-link: unknown option \"%s\" (expected --ttl, --user or --url)", argv[i]);
+		else if (i + 1 >= argc)
+			return fail("embed-link: %s needs a value", argv[i]);
+	if (!*id || strpbrk(id, "/?#%& "))
+		return fail("embed-link: \"%s\" is not an %s id", id, kind);
+	if (ttl_text && embed_parse_ttl(ttl_text, &ttl) < 0)
+		return fail("embed-link: --ttl: expected a duration like 30d, 12h, 15m or 3600 (seconds), "
+			    "at most ten years, got \"%s\"", ttl_text);
+	if (user && !*user)
+		return fail("embed-link: --user: expected a user name");
+	if (!cfg->embed.signing_key)
+		return fail("embed-link: no signing key is configured: add embed.signing_key (or "
+			    "embed.signing_key_file) to %s, for example with the output of: openssl rand -hex 32",
+			    cfg->path ? cfg->path : "salve.yaml");
+	if (!base && !(base = default_base = default_url()))
+		return fail("embed-link: cannot make a URL from listen \"%s\"; give --url BASE", cfg->listen);
+	blen = strlen(base);
+	while (blen && base[blen - 1] == '/')
+		blen--;
+	exp = time(NULL) + ttl;
+	if (embed_link_query(&query, cfg->embed.signing_key, kind, id, exp, user) < 0) {
+		free(default_base);
+		return fail("embed-link: out of memory");
+	}
+	pages = strcmp(kind, "alert") == 0 ? alert_pages : execution_pages;
+	for (size_t i = 1; pages[i]; i++)
+		printf("%.*s/embed/%s/%s/%s?%s\n", (int)blen, base, pages[0], id, pages[i], query.data);
+	rfc3339_format((int64_t)exp * 1000000, when, sizeof(when));
+	fprintf(stderr, "valid until %s, as user %s\n", when, user ? user : cfg->embed.default_user);
+	buf_free(&query);
+	free(default_base);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -856,6 +915,8 @@ int main(int argc, char **argv)
 		rc = cmd_import(argc, argv);
 	else if (strcmp(cmd, "export") == 0)
 		rc = cmd_export(argc, argv);
+	else if (strcmp(cmd, "embed-link") == 0)
+		rc = cmd_embed_link(argc, argv);
 	else {
 		fail("unknown command \"%s\"", cmd);
 		usage(stderr);

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "embed.h"
 #include "executions.h"
 #include "feedback.h"
 #include "hooks.h"
@@ -143,6 +144,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	runbooks_register_routes();
 	feedback_register_routes();
 	executions_register_routes(cfg);
+	embed_register_routes(cfg);
 }
 
 /* The route table as the server would hold it, without serving: the

@@ -78,7 +78,7 @@ static void test_unknown_keys(void)
 	error_at("listen: 127.0.0.1:9000\nbogus: 1\n", 2, 1, "unknown key \"bogus\"",
 		 "an unknown top-level key");
 	is_contains("expected one of: listen, log_level, log_file, plugin_dir, sql_dir, hooks_dir, "
-		    "database, http, auth, workers, scheduler, executions, plugins", err,
+		    "database, http, auth, workers, scheduler, executions, embed, plugins", err,
 		    "the error lists every top-level key");
 
 	error_at("database:\n  url: postgresql:///x\n  urll: postgresql:///y\n", 3, 3,
@@ -474,6 +474,44 @@ static void test_parse_listen(void)
 	       "a host longer than the buffer is refused");
 }
 
+static void test_embed(void)
+{
+	struct salve_config *cfg = load_text("listen: 127.0.0.1:9000\n");
+	char keyfile[4300], text[4500];
+	FILE *f;
+
+	if (!cfg)
+		bail("defaults do not load: %s", err);
+	ok(cfg->embed.frame_ancestors && !strcmp(cfg->embed.frame_ancestors[0], "'self'") &&
+	   !cfg->embed.frame_ancestors[1], "embed.frame_ancestors defaults to ['self']");
+	ok(!cfg->embed.signing_key, "no signing key by default: signed links are off");
+	is_string("embed", cfg->embed.default_user, "embed.default_user defaults to embed");
+	config_free(cfg);
+
+	snprintf(keyfile, sizeof(keyfile), "%s/embed.key", tmpdir);
+	if (!(f = fopen(keyfile, "w")))
+		bail("cannot write %s", keyfile);
+	fputs("s3cret-from-file\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text), "embed:\n  signing_key_file: \"%s\"\n  frame_ancestors: [\"'self'\", "
+		 "\"https://grafana.example.com\"]\n", keyfile);
+	cfg = load_text(text);
+	ok(cfg != NULL, "an embed section with a key file loads");
+	if (cfg) {
+		is_string("s3cret-from-file", cfg->embed.signing_key, "the key is read from the file, without its newline");
+		is_string("https://grafana.example.com", cfg->embed.frame_ancestors[1], "frame_ancestors is a list");
+		config_free(cfg);
+	}
+	snprintf(text, sizeof(text), "embed:\n  signing_key: x\n  signing_key_file: \"%s\"\n", keyfile);
+	ok(!load_text(text), "signing_key and signing_key_file together are refused");
+	is_contains("not both", err, "the error says to set one");
+	ok(!load_text("embed:\n  signing_key_file: /nonexistent/embed.key\n"), "an unreadable key file is refused");
+	is_contains("embed.signing_key_file: cannot read /nonexistent/embed.key", err, "naming the file");
+	ok(!load_text("embed:\n  frame_ancestors: [\"https://a.example; script-src *\"]\n"),
+	   "a frame_ancestors entry that would add a CSP directive is refused");
+	is_contains("embed.frame_ancestors", err, "naming the setting");
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -496,6 +534,7 @@ int main(void)
 	test_apply_plugin();
 	test_strlist();
 	test_parse_listen();
+	test_embed();
 
 	char missing[4300];
 	snprintf(missing, sizeof(missing), "%s/missing.yaml", tmpdir);
