@@ -18,6 +18,9 @@ set -euo pipefail
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 SALVECTL=$top_builddir/core/salvectl
 BROWSER_SRC=$top_srcdir/t/browser
+# npm's packages: beside the sources, or where make distcheck points
+MODULES=${SALVE_BROWSER_MODULES:-$BROWSER_SRC/node_modules}
+export SALVE_BROWSER_MODULES=$MODULES
 ARTIFACTS=$top_builddir/t/browser/artifacts
 CHROMIUM=${SALVE_TEST_CHROMIUM:-/usr/bin/chromium}
 NODE=$(command -v node || true)
@@ -28,14 +31,14 @@ XSS='<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 ok "Chromium is installed at $CHROMIUM (if not: apt-get install chromium)" test -x "$CHROMIUM"
 ok "node is installed (if not: apt-get install nodejs npm)" test -n "$NODE"
 ok "playwright-core is in t/browser/node_modules (if not: cd t/browser && npm ci)" \
-    test -f "$BROWSER_SRC/node_modules/playwright-core/package.json"
+    test -f "$MODULES/playwright-core/package.json"
 if [ "$TAP_FAILED" -gt 0 ]; then
     diag "The browser tests need Debian's chromium, nodejs and npm, and the npm packages of" \
         "t/browser/package-lock.json. \`contrib/quickstart test\` installs all of them; by hand:" \
         "  apt-get install chromium nodejs npm && (cd t/browser && npm ci --no-audit --no-fund)"
     done_testing
 fi
-if [ "$BROWSER_SRC/package-lock.json" -nt "$BROWSER_SRC/node_modules/.package-lock.json" ]; then
+if [ "$BROWSER_SRC/package-lock.json" -nt "$MODULES/.package-lock.json" ]; then
     diag "t/browser/package-lock.json is newer than node_modules: run npm ci in t/browser"
 fi
 

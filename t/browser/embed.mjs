@@ -35,6 +35,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -237,7 +238,10 @@ async function main() {
 
     // --- the browser --------------------------------------------------------
     assert(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (contrib/quickstart test installs it)`);
-    const { chromium } = await import('playwright-core');
+    // node_modules beside this file, or where SALVE_BROWSER_MODULES says
+    // (make distcheck builds from a tarball that has none)
+    const modules = process.env.SALVE_BROWSER_MODULES || path.join(here, 'node_modules');
+    const { chromium } = createRequire(path.join(path.dirname(modules), 'package.json'))('playwright-core');
     profileDir = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || os.tmpdir(), 'chromium-profile-'));
     browserContext = await chromium.launchPersistentContext(profileDir, {
         executablePath: CHROMIUM,
