@@ -20,6 +20,9 @@
 #ifndef SALVE_SQLDIR
 #define SALVE_SQLDIR "/usr/local/share/salve/sql"
 #endif
+#ifndef SALVE_WWWDIR
+#define SALVE_WWWDIR "/usr/local/share/salve/www"
+#endif
 #ifndef SALVE_HOOKSDIR
 #define SALVE_HOOKSDIR "/usr/local/etc/salve/hooks"
 #endif
@@ -33,6 +36,7 @@ static const struct salve_config_entry top_table[] = {
 	{ SALVE_CFG_STRING, "plugin_dir", SALVE_PLUGINDIR, CORE(plugin_dir), "where plugins are loaded from", 0 },
 	{ SALVE_CFG_STRING, "sql_dir", SALVE_SQLDIR, CORE(sql_dir), "where migrations are read from", 0 },
 	{ SALVE_CFG_STRING, "hooks_dir", SALVE_HOOKSDIR, CORE(hooks_dir), "where <event>.d/ hook scripts live", 0 },
+	{ SALVE_CFG_STRING, "www_dir", SALVE_WWWDIR, CORE(www_dir), "where the web UI's files are served from (/ and /ui/)", 0 },
 	SALVE_CONFIG_END
 };
 
@@ -56,6 +60,7 @@ static const struct salve_config_entry auth_table[] = {
 	{ SALVE_CFG_STRLIST, "trusted_proxies", NULL, CORE(auth.trusted_proxies), "addresses allowed to send the proxy header", 0 },
 	{ SALVE_CFG_STRING, "proxy_header", "X-WEBAUTH-USER", CORE(auth.proxy_header), "auth-proxy user header", 0 },
 	{ SALVE_CFG_STRING, "proxy_default_role", "viewer", CORE(auth.proxy_default_role), "role of users first seen via the proxy", 0 },
+	{ SALVE_CFG_INT, "session_ttl", "43200", CORE(auth.session_ttl), "seconds a web UI login lasts", 0 },
 	SALVE_CONFIG_END
 };
 
@@ -556,6 +561,9 @@ static int validate(struct ctxerr *ce, struct salve_config *cfg)
 	if (cfg->executions.heartbeat_timeout < 2)
 		return fail_at(ce, NULL, "executions.heartbeat_timeout: expected at least 2 seconds, got %ld",
 			       cfg->executions.heartbeat_timeout);
+	if (cfg->auth.session_ttl < 60 || cfg->auth.session_ttl > 31536000)
+		return fail_at(ce, NULL, "auth.session_ttl: expected 60 to 31536000 seconds, got %ld",
+			       cfg->auth.session_ttl);
 	if (cfg->workers.max_attempts < 1)
 		return fail_at(ce, NULL, "workers.max_attempts: expected at least 1, got %ld", cfg->workers.max_attempts);
 	for (size_t i = 0; i < 4; i++)

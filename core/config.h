@@ -21,6 +21,7 @@ struct salve_config {
 	char *plugin_dir;
 	char *sql_dir;
 	char *hooks_dir;
+	char *www_dir;
 	struct {
 		char *url;
 		long pool_size;
@@ -37,6 +38,7 @@ struct salve_config {
 		char **trusted_proxies;
 		char *proxy_header;
 		char *proxy_default_role;
+		long session_ttl;     /* seconds a web UI session lasts */
 	} auth;
 	struct {
 		long threads;

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plugins.h"
+#include "session.h"
 
 struct salve_request {
 	struct MHD_Connection *conn;
@@ -39,6 +40,7 @@ struct salve_request {
 	struct route_match match;
 	struct auth_identity who;
 	int authenticated;
+	const char *via;      /* "token", "session" or "proxy" once authenticated */
 	PGconn *db;
 	unsigned status;
 	int answered;
@@ -101,7 +103,8 @@ static int queue(struct salve_request *req, unsigned status, const char *content
 	for (size_t i = 0; i + 1 < req->nheaders; i += 2)
 		MHD_add_response_header(resp, req->headers[i], req->headers[i + 1]);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == 401 && !MHD_get_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"salve\"");
 	if (status == 503)
@@ -265,9 +268,10 @@ const char *salve_request_query(struct salve_request *req, const char *name)
 const char *salve_request_param(struct salve_request *req, const char *name)
 {
 	for (size_t i = 0; i < req->match.nparams; i++) {
-		const char *n = req->match.names[i]; /* "{id}" */
+		const char *n = req->match.names[i]; /* "{id}", or "{path...}" for the rest */
 		size_t len = strlen(name);
-		if (strncmp(n + 1, name, len) == 0 && n[len + 1] == '}' && n[len + 2] == '\0')
+		if (strncmp(n + 1, name, len) == 0 &&
+		    (strcmp(n + len + 1, "}") == 0 || strcmp(n + len + 1, "...}") == 0))
 			return req->match.values[i];
 	}
 	return NULL;
@@ -287,6 +291,13 @@ const char *salve_request_user(struct salve_request *req)
 
 int http_request_role(struct salve_request *req) { return req->authenticated ? req->who.role : 0; }
 const char *http_request_remote(struct salve_request *req) { return req->remote; }
+
+const char *http_request_via(struct salve_request *req) { return req->authenticated ? req->via : NULL; }
+
+const char *http_request_cookie(struct salve_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
 
 void http_request_set_user(struct salve_request *req, const char *user, int role)
 {
@@ -328,15 +339,54 @@ void http_request_query_each(struct salve_request *req, const char *name,
 
 /* ---- authentication ---- */
 
-/* 0: req->who is set; otherwise the request has been answered. */
+static int is_mutating(const char *method);
+
+/* A UI session: 0 and req->who set; 1 not valid (unknown, expired or
+ * ended); -1 answered (the database is away). */
+static int session_authenticate(struct salve_request *req, const char *cookie)
+{
+	PGconn *db = http_request_db(req);
+	int rc;
+
+	if (!db)
+		return http_respond_db_unavailable(req), -1;
+	rc = session_check(db, cookie, &req->who);
+	if (rc == -EACCES)
+		return 1;
+	if (rc < 0)
+		return http_respond_db_unavailable(req), -1;
+	return 0;
+}
+
+/* 0: req->who is set; otherwise the request has been answered.
+ * In order: a bearer token; the UI session cookie; the auth-proxy header
+ * from a trusted proxy (also when a stale cookie came along). */
 static int authenticate(struct salve_request *req, int min_role)
 {
 	const char *authz = salve_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *proxy_user = salve_request_header(req, config->auth.proxy_header);
+	const char *cookie = http_request_cookie(req, SESSION_COOKIE);
+	int trusted_proxy = proxy_user && *proxy_user &&
+			    auth_is_trusted_proxy(config->auth.trusted_proxies, req->remote);
+	int session = 1;
 	PGconn *db;
 	int rc;
 
-	if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+	req->via = "token";
+	if (!(authz && strncasecmp(authz, "Bearer ", 7) == 0) && cookie && *cookie &&
+	    (session = session_authenticate(req, cookie)) < 0)
+		return -1;
+	if (session == 0) {
+		req->via = "session";
+		/* A cross-site form can send the cookie but not this header. */
+		if (is_mutating(req->method)) {
+			const char *csrf = salve_request_header(req, "X-Salve-CSRF");
+			if (!csrf || strcmp(csrf, "1") != 0)
+				return salve_respond_error(req, 403, "csrf",
+							   "a request with the session cookie that changes "
+							   "something needs the header X-Salve-CSRF: 1"), -1;
+		}
+	} else if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
 		if (!(db = http_request_db(req)))
 			return http_respond_db_unavailable(req), -1;
 		rc = auth_check_token(db, authz + 7, &req->who);
@@ -345,7 +395,8 @@ static int authenticate(struct salve_request *req, int min_role)
 		if (rc < 0)
 			return salve_respond_error(req, 401, "unauthorized",
 						   "the bearer token is unknown or revoked"), -1;
-	} else if (proxy_user && *proxy_user && auth_is_trusted_proxy(config->auth.trusted_proxies, req->remote)) {
+	} else if (trusted_proxy) {
+		req->via = "proxy";
 		if (!(db = http_request_db(req)))
 			return http_respond_db_unavailable(req), -1;
 		rc = auth_proxy_user(db, proxy_user, config->auth.proxy_default_role, &req->who);
@@ -355,6 +406,9 @@ static int authenticate(struct salve_request *req, int min_role)
 		if (proxy_user && *proxy_user)
 			log_warn("ignored %s from %s: not in auth.trusted_proxies", config->auth.proxy_header,
 				 req->remote);
+		if (cookie && *cookie)
+			return salve_respond_error(req, 401, "unauthorized",
+						   "the session has expired or was ended: log in again"), -1;
 		return salve_respond_error(req, 401, "unauthorized",
 					   "authentication required: send \"Authorization: Bearer <token>\" "
 					   "(create one with salvectl token create)"), -1;

@@ -31,6 +31,11 @@ const char *http_request_remote(struct salve_request *req);
  * pages): the caller is user with role from now on, so salve_request_user()
  * answers it and the request's audit row names it as the actor. */
 void http_request_set_user(struct salve_request *req, const char *user, int role);
+/* How the caller authenticated: "token" (bearer), "session" (the UI
+ * cookie) or "proxy" (auth-proxy header); NULL when not authenticated. */
+const char *http_request_via(struct salve_request *req);
+/* The value of a request cookie, or NULL. */
+const char *http_request_cookie(struct salve_request *req, const char *name);
 /* Calls fn for each value of a repeated query argument. */
 void http_request_query_each(struct salve_request *req, const char *name,
 			     void (*fn)(const char *value, void *ud), void *ud);

@@ -2,6 +2,11 @@
  * core/router.c - the route table.  Routes are added while plugins and core
  * modules initialise and never change afterwards, so matching reads the
  * table without locks.  A linear scan is plenty for a few dozen routes.
+ *
+ * A {param} matches one segment.  A final {name...} matches the rest of
+ * the path, one segment or more: its value is those segments, each
+ * percent-decoded, joined with "/" ("/ui/{path...}" gives "views/a.js"
+ * for /ui/views/a.js).  Empty segments are dropped, as everywhere.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +78,13 @@ static int is_param(const char *seg)
 	return len > 2 && seg[0] == '{' && seg[len - 1] == '}';
 }
 
+/* {name...}: the rest of the path. */
+static int is_rest(const char *seg)
+{
+	size_t len = strlen(seg);
+	return len > 5 && is_param(seg) && strcmp(seg + len - 4, "...}") == 0;
+}
+
 int router_add(struct router *r, const char *method, const char *pattern, int min_role,
 	       void (*fn)(void *, void *), void *userdata, void *owner)
 {
@@ -92,8 +104,11 @@ int router_add(struct router *r, const char *method, const char *pattern, int mi
 	memset(rt, 0, sizeof(*rt));
 	if (split(pattern, &rt->segments, &rt->nsegments) < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < rt->nsegments; i++)
+	for (size_t i = 0; i < rt->nsegments; i++) {
 		nparams += (size_t)is_param(rt->segments[i]);
+		if (is_rest(rt->segments[i]) && i + 1 != rt->nsegments)
+			nparams = ROUTER_MAX_PARAMS + 1; /* {name...} only at the end */
+	}
 	if (nparams > ROUTER_MAX_PARAMS) {
 		free_segments(rt->segments, rt->nsegments);
 		return -EINVAL;
@@ -163,11 +178,40 @@ static char *decode(const char *s)
 	return out;
 }
 
+/* The decoded segments joined with "/"; NULL if one is malformed. */
+static char *decode_rest(char **segs, size_t n)
+{
+	size_t len = 1;
+	char *out, *o;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(segs[i]) + 1;
+	if (!(out = malloc(len)))
+		return NULL;
+	o = out;
+	for (size_t i = 0; i < n; i++) {
+		char *one = decode(segs[i]);
+		if (!one) {
+			free(out);
+			return NULL;
+		}
+		o += sprintf(o, "%s%s", i ? "/" : "", one);
+		free(one);
+	}
+	*o = '\0';
+	return out;
+}
+
+static int has_rest(const struct route *rt)
+{
+	return rt->nsegments && is_rest(rt->segments[rt->nsegments - 1]);
+}
+
 static int segments_match(const struct route *rt, char **segs, size_t n)
 {
-	if (rt->nsegments != n)
+	if (has_rest(rt) ? n < rt->nsegments : rt->nsegments != n)
 		return 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < rt->nsegments; i++)
 		if (!is_param(rt->segments[i]) && strcmp(rt->segments[i], segs[i]) != 0)
 			return 0;
 	return 1;
@@ -198,11 +242,12 @@ int router_match(const struct router *r, const char *method, const char *path,
 			continue;
 		}
 		m->route = rt;
-		for (size_t s = 0; s < n; s++) {
+		for (size_t s = 0; s < rt->nsegments; s++) {
 			if (!is_param(rt->segments[s]))
 				continue;
 			m->names[m->nparams] = rt->segments[s];
-			m->values[m->nparams] = decode(segs[s]);
+			m->values[m->nparams] = is_rest(rt->segments[s]) ? decode_rest(segs + s, n - s)
+									  : decode(segs[s]);
 			if (!m->values[m->nparams]) {
 				router_match_free(m);
 				rc = -ENOENT;

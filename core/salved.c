@@ -22,6 +22,7 @@
 #include "config.h"
 #include "db.h"
 #include "embed.h"
+#include "ui.h"
 #include "executions.h"
 #include "feedback.h"
 #include "hooks.h"
@@ -145,6 +146,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	feedback_register_routes();
 	executions_register_routes(cfg);
 	embed_register_routes(cfg);
+	ui_register_routes(cfg);
 }
 
 /* The route table as the server would hold it, without serving: the

@@ -19,6 +19,7 @@
 #include "executions.h"
 #include "log.h"
 #include "scheduler.h"
+#include "session.h"
 
 #define SCHEDULER_LOCK_KEY "7305412002"
 
@@ -42,6 +43,8 @@ static void run_tasks(PGconn *db)
 		log_warn("scheduler: outbox clean-up failed");
 	if (executions_reap(db, config->executions.heartbeat_timeout) < 0)
 		log_warn("scheduler: marking orphaned executions interrupted failed");
+	if (session_expire(db) < 0)
+		log_warn("scheduler: deleting expired UI sessions failed");
 	runs++;
 }
 

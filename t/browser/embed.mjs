@@ -13,7 +13,8 @@
 // signed links, the framer pages) and checks the database afterwards.
 //
 // Prints TAP ("ok N - ...", then "1..N" at the end) and exits non-zero when a
-// check failed or the whole run outlived EMBED_TIMEOUT seconds.
+// check failed or the whole run outlived EMBED_TIMEOUT seconds; the TAP
+// helpers and the Chromium launcher are lib.mjs's, shared with ui.mjs.
 //
 // Environment:
 //   SALVE_URL            http://127.0.0.1:PORT, salved
@@ -32,116 +33,30 @@
 //   TAP_NO_PLAN=1        print no plan: the caller goes on counting
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-// --- TAP ---------------------------------------------------------------------
-
-let testNo = Number(process.env.TAP_FIRST || 1) - 1;
-let failures = 0;
-
-function out(line) {
-    process.stdout.write(line + '\n');
-}
-
-function diag(...texts) {
-    for (const t of texts) {
-        for (const line of String(t).split('\n')) out('# ' + line);
-    }
-}
-
-function result(pass, desc, ...why) {
-    testNo++;
-    const d = String(desc).replace(/\n/g, ' ').replace(/#/g, '\\#');
-    out(`${pass ? 'ok' : 'not ok'} ${testNo} - ${d}`);
-    if (!pass) {
-        failures++;
-        diag(...why);
-    }
-    return pass;
-}
-
-class CheckFailed extends Error {}
-
-function assert(cond, message) {
-    if (!cond) throw new CheckFailed(message);
-}
-
-// check(desc, fn): one test; fn throws (assert) to fail it.
-async function check(desc, fn) {
-    try {
-        await fn();
-        return result(true, desc);
-    } catch (e) {
-        return result(false, desc, e instanceof CheckFailed ? e.message : (e && e.stack) || String(e));
-    }
-}
-
-function finish() {
-    if (process.env.TAP_NO_PLAN !== '1') out(`1..${testNo}`);
-    if (failures) diag(`failed ${failures} of the browser checks`);
-}
+import {
+    here, diag, CheckFailed, assert, check, settings, requireLoopback, deadline,
+    launchChromium, run, watch as watchPage, xssProblems, bodyText,
+} from './lib.mjs';
 
 // --- settings ------------------------------------------------------------------
 
-const missing = [];
-function need(name) {
-    const v = process.env[name];
-    if (!v) missing.push(name);
-    return v || '';
-}
-
-const SALVE_URL = need('SALVE_URL');
-const FEEDBACK_URL = need('FEEDBACK_URL');
-const FEEDBACK_NOJS_URL = need('FEEDBACK_NOJS_URL');
-const FEEDBACK_SANDBOX_URL = need('FEEDBACK_SANDBOX_URL');
-const OUTCOME_URL = need('OUTCOME_URL');
-const SUMMARY_URL = need('SUMMARY_URL');
-const FRAMER_URL = need('FRAMER_URL');
-const OTHER_URL = need('OTHER_URL');
-const XSS_TEXT = need('XSS_TEXT');
+const {
+    SALVE_URL, FEEDBACK_URL, FEEDBACK_NOJS_URL, FEEDBACK_SANDBOX_URL, OUTCOME_URL, SUMMARY_URL,
+    FRAMER_URL, OTHER_URL, XSS_TEXT,
+} = settings(['SALVE_URL', 'FEEDBACK_URL', 'FEEDBACK_NOJS_URL', 'FEEDBACK_SANDBOX_URL', 'OUTCOME_URL',
+    'SUMMARY_URL', 'FRAMER_URL', 'OTHER_URL', 'XSS_TEXT'],
+'salved, the signed links and the framer pages', 't/browser.t');
 const ARTIFACTS = process.env.ARTIFACTS_DIR || path.join(here, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT_S = Number(process.env.EMBED_TIMEOUT || 45);
 const ACTION_MS = 8000;
 
-if (missing.length) {
-    result(false, 'the environment names salved, the signed links and the framer pages',
-        `missing: ${missing.join(' ')} (t/browser.t sets them)`);
-    finish();
-    process.exit(1);
-}
-for (const u of [SALVE_URL, FRAMER_URL, OTHER_URL, FEEDBACK_URL, OUTCOME_URL, SUMMARY_URL]) {
-    const host = new URL(u).hostname;
-    if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(host)) {
-        result(false, 'every address is loopback', `${u} is not`);
-        finish();
-        process.exit(1);
-    }
-}
+requireLoopback([SALVE_URL, FRAMER_URL, OTHER_URL, FEEDBACK_URL, OUTCOME_URL, SUMMARY_URL]);
 
 // --- the run -------------------------------------------------------------------
 
-let browserContext = null;
-let profileDir = null;
-
-function cleanup() {
-    if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-    profileDir = null;
-}
-
-const globalTimer = setTimeout(() => {
-    result(false, `the browser checks finish within ${TIMEOUT_S} s`,
-        'global timeout: the run was stopped (see the checks above for where it hung)');
-    finish();
-    // playwright kills the browser it launched when the process exits
-    cleanup();
-    process.exit(1);
-}, TIMEOUT_S * 1000);
+deadline(TIMEOUT_S);
 
 const shot = (name) => path.join(ARTIFACTS, name);
 
@@ -151,35 +66,6 @@ async function frameNamed(page, name) {
     const frame = await handle.contentFrame();
     assert(frame, `iframe ${name} has no content frame`);
     return frame;
-}
-
-// window.__xss in the frame's page ('undefined' when unset; DevTools evaluates
-// even where the sandbox forbids the page's own scripts), or null when it
-// cannot be read.
-async function xssValue(frame) {
-    try {
-        return await frame.evaluate(() => (typeof window.__xss === 'undefined' ? 'undefined' : String(window.__xss)));
-    } catch {
-        return null;
-    }
-}
-
-// What in the frame shows that markup from the alert was parsed, not shown.
-async function xssProblems(frame) {
-    const problems = [];
-    const imgs = await frame.locator('img[src="x"]').count();
-    if (imgs) problems.push(`${imgs} <img src=x> element(s) made from alert data`);
-    const handlers = await frame.locator('[onerror], [onload]').count();
-    if (handlers) problems.push(`${handlers} element(s) with an onerror/onload attribute`);
-    const inline = await frame.locator('script:not([src]):not([type="application/json"])').count();
-    if (inline) problems.push(`${inline} inline <script> element(s) (none are expected; alert data?)`);
-    const v = await xssValue(frame);
-    if (v !== null && v !== 'undefined') problems.push(`window.__xss is ${v}: a script from the alert ran`);
-    return problems;
-}
-
-async function bodyText(frame) {
-    return frame.locator('body').innerText({ timeout: ACTION_MS });
 }
 
 // The field SEL inside FORM, opening a closed "More feedback..." <details> first.
@@ -237,33 +123,11 @@ async function main() {
     });
 
     // --- the browser --------------------------------------------------------
-    assert(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (contrib/quickstart test installs it)`);
-    // node_modules beside this file, or where SALVE_BROWSER_MODULES says
-    // (make distcheck builds from a tarball that has none)
-    const modules = process.env.SALVE_BROWSER_MODULES || path.join(here, 'node_modules');
-    const { chromium } = createRequire(path.join(path.dirname(modules), 'package.json'))('playwright-core');
-    profileDir = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || os.tmpdir(), 'chromium-profile-'));
-    browserContext = await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-        viewport: { width: 1280, height: 1100 },
-        timeout: 20000,
-    });
-    browserContext.setDefaultTimeout(ACTION_MS);
+    const browserContext = await launchChromium({ chromium: CHROMIUM, actionMs: ACTION_MS });
 
-    const dialogs = [];
-    const consoleLines = [];
-    const pageErrors = [];
-    const watch = (page) => {
-        page.on('dialog', (d) => {
-            dialogs.push(`${d.type()}: ${d.message()}`);
-            d.dismiss().catch(() => {});
-        });
-        page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-        page.on('pageerror', (e) => pageErrors.push(String(e)));
-    };
+    const log = { dialogs: [], console: [], pageErrors: [] };
+    const { dialogs, pageErrors } = log;
+    const watch = (page) => watchPage(page, log);
 
     const page = browserContext.pages()[0] || (await browserContext.newPage());
     watch(page);
@@ -391,13 +255,14 @@ async function main() {
     // --- a framer that frame-ancestors leaves out ------------------------------
     const other = await browserContext.newPage();
     watch(other);
-    const before = consoleLines.length;
+    const before = log.console.length;
     await check(`a page on ${otherOrigin} (not in frame-ancestors) cannot show the widgets`, async () => {
         const r = await other.goto(OTHER_URL, { waitUntil: 'load', timeout: 15000 });
         assert(r && r.ok(), `GET ${OTHER_URL}: ${r && r.status()}`);
         assert(await other.locator('#other-page').count(), 'the other page itself did not load');
         await other.waitForTimeout(300);
-        const csp = () => consoleLines.slice(before).filter((l) => /frame-ancestors/.test(l));
+        const csp = () => log.console.slice(before).map((m) => `${m.type}: ${m.text}`)
+            .filter((l) => /frame-ancestors/.test(l));
         for (const name of ['blocked-feedback', 'blocked-summary']) {
             const f = await frameNamed(other, name);
             let widget = 0;
@@ -427,13 +292,4 @@ async function main() {
     if (pageErrors.length) diag('page errors:', ...pageErrors.slice(0, 10));
 }
 
-try {
-    await main();
-} catch (e) {
-    result(false, 'the browser checks ran to the end', (e && e.stack) || String(e));
-}
-clearTimeout(globalTimer);
-if (browserContext) await browserContext.close().catch(() => {});
-cleanup();
-finish();
-process.exitCode = failures ? 1 : 0;
+await run(main);

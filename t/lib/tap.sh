@@ -363,6 +363,7 @@ salve_write_config() {
         echo "plugin_dir: $(_yaml_str "$top_builddir/plugins/.libs")"
         echo "sql_dir: $(_yaml_str "$top_srcdir/sql")"
         echo "hooks_dir: $(_yaml_str "$TEST_TMPDIR/hooks")"
+        echo "www_dir: $(_yaml_str "$top_srcdir/core/www")"
         echo "database:"
         echo "  url: $(_yaml_str "$SALVE_TEST_DB_URL")"
         echo "  pool_size: 4"

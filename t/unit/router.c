@@ -204,6 +204,46 @@ static void test_remove_owner(struct router *r)
 	       "a removed route can be added again");
 }
 
+/* A final {name...} matches the rest of the path. */
+static void test_rest(void)
+{
+	struct router *r = router_new();
+	struct route_match m;
+	char allow[128];
+	int rc;
+
+	if (!r)
+		bail("router_new failed");
+	is_int(0, router_add(r, "GET", "/ui/{path...}", 0, list_alerts, NULL, NULL), "GET /ui/{path...} is added");
+	is_int(0, router_add(r, "GET", "/ui/fixed/{id}", 0, get_alert, NULL, NULL),
+	       "a later, narrower route is added too");
+	is_int(-EINVAL, router_add(r, "GET", "/x/{rest...}/y", 0, list_alerts, NULL, NULL),
+	       "{name...} is refused anywhere but the last segment");
+	rc = router_match(r, "GET", "/ui/views/alerts.js", &m, allow, sizeof(allow));
+	is_int(0, rc, "/ui/views/alerts.js matches /ui/{path...}");
+	is_int(1, (long)m.nparams, "one param is captured");
+	is_string("views/alerts.js", param(&m, "{path...}"), "{path...} is the rest, joined with /");
+	router_match_free(&m);
+	rc = router_match(r, "GET", "/ui/app.js", &m, allow, sizeof(allow));
+	is_string("app.js", rc == 0 ? param(&m, "{path...}") : NULL, "one segment is enough");
+	router_match_free(&m);
+	rc = router_match(r, "GET", "/ui/a%20b//c%2Fd/", &m, allow, sizeof(allow));
+	is_string("a b/c/d", rc == 0 ? param(&m, "{path...}") : NULL,
+		  "each segment is decoded; empty segments are dropped");
+	router_match_free(&m);
+	rc = router_match(r, "GET", "/ui/fixed/1", &m, allow, sizeof(allow));
+	ok(rc == 0 && m.route && m.route->fn == list_alerts, "the first route added wins, as for any route");
+	router_match_free(&m);
+	is_int(-ENOENT, router_match(r, "GET", "/ui", &m, allow, sizeof(allow)),
+	       "/ui alone does not match: {path...} needs a segment");
+	is_int(-ENOENT, router_match(r, "GET", "/ui/a/%00", &m, allow, sizeof(allow)),
+	       "%%00 anywhere in the rest is not found");
+	ok(m.route == NULL && m.nparams == 0, "and the refused match holds nothing");
+	is_int(-EPERM, router_match(r, "POST", "/ui/x", &m, allow, sizeof(allow)), "POST /ui/x is 405");
+	is_string("GET", allow, "and Allow names GET");
+	router_free(r);
+}
+
 int main(void)
 {
 	struct router *r = router_new();
@@ -230,6 +270,7 @@ int main(void)
 	test_head(r);
 	test_add_errors(r);
 	test_remove_owner(r);
+	test_rest();
 	router_free(r);
 	return done_testing();
 }
