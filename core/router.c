@@ -220,8 +220,9 @@ static int segments_match(const struct route *rt, char **segs, size_t n)
 int router_match(const struct router *r, const char *method, const char *path,
 		 struct route_match *m, char *allow, size_t allowlen)
 {
+	const struct route *rt = NULL;
 	char **segs;
-	size_t n, allowpos = 0;
+	size_t n, allowpos = 0, best_literals = 0;
 	int rc = -ENOENT;
 
 	memset(m, 0, sizeof(*m));
@@ -229,18 +230,29 @@ int router_match(const struct router *r, const char *method, const char *path,
 		allow[0] = '\0';
 	if (split(path, &segs, &n) < 0)
 		return -ENOENT;
+	/* the most literal route wins (/alerts/changes over /alerts/{id});
+	 * between equals, the first added */
 	for (size_t i = 0; i < r->n; i++) {
-		const struct route *rt = &r->routes[i];
-		if (!segments_match(rt, segs, n))
+		const struct route *cand = &r->routes[i];
+		size_t literals = 0;
+		if (!segments_match(cand, segs, n))
 			continue;
-		if (strcmp(rt->method, method) != 0 &&
-		    !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+		if (strcmp(cand->method, method) != 0 &&
+		    !(strcmp(method, "HEAD") == 0 && strcmp(cand->method, "GET") == 0)) {
 			if (allow && allowpos < allowlen)
 				allowpos += (size_t)snprintf(allow + allowpos, allowlen - allowpos, "%s%s",
-							     allowpos ? ", " : "", rt->method);
+							     allowpos ? ", " : "", cand->method);
 			rc = -EPERM;
 			continue;
 		}
+		for (size_t s = 0; s < cand->nsegments; s++)
+			literals += (size_t)!is_param(cand->segments[s]);
+		if (!rt || literals > best_literals) {
+			best_literals = literals;
+			rt = cand;
+		}
+	}
+	if (rt) {
 		m->route = rt;
 		for (size_t s = 0; s < rt->nsegments; s++) {
 			if (!is_param(rt->segments[s]))
@@ -256,7 +268,6 @@ int router_match(const struct router *r, const char *method, const char *path,
 			m->nparams++;
 		}
 		rc = 0;
-		break;
 	}
 out:
 	free_segments(segs, n);

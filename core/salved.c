@@ -19,6 +19,7 @@
 #include "alerts.h"
 #include "api_system.h"
 #include "auth.h"
+#include "changes.h"
 #include "config.h"
 #include "db.h"
 #include "embed.h"
@@ -145,6 +146,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	runbooks_register_routes();
 	feedback_register_routes();
 	executions_register_routes(cfg);
+	changes_register_routes();
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
 }
@@ -190,7 +192,7 @@ static int serve(struct salve_config *cfg, const char *path)
 	hooks_scan_scripts(cfg->hooks_dir, (int)cfg->workers.hook_timeout);
 	if (plugins_start() < 0)
 		goto out_plugins;
-	if (outbox_start(cfg) < 0 || scheduler_start(cfg) < 0 || executions_start(cfg) < 0 ||
+	if (outbox_start(cfg) < 0 || scheduler_start(cfg) < 0 || executions_start(cfg) < 0 || changes_start(cfg) < 0 ||
 	    http_start(cfg) < 0)
 		goto out_workers;
 	{
@@ -228,6 +230,7 @@ static int serve(struct salve_config *cfg, const char *path)
 out_workers:
 	http_stop();
 	executions_stop();
+	changes_stop();
 	outbox_stop();
 	scheduler_stop();
 	plugins_stop();

@@ -237,6 +237,33 @@ like "allowed: POST" "$(error_message)" "and names POST as allowed"
 is application/json "$(curl -sS -o /dev/null -w '%{content_type}' "$SALVE_URL/api/v1/nowhere")" \
     "error answers are served as application/json"
 
+# --- live updates: a change counter driven by LISTEN/NOTIFY --------------------------------
+
+version() { SALVE_TOKEN=$VIEWER api GET /api/v1/alerts/changes >/dev/null; jpy 'd["version"]' "$HTTP_BODY"; }
+SALVE_TOKEN=$VIEWER api GET /api/v1/alerts/changes >/dev/null
+is 200 "$HTTP_STATUS" "GET /api/v1/alerts/changes answers a viewer"
+v1=$(version)
+like '^[0-9]+$' "$v1" "with a version number"
+sleep 0.5
+is "$v1" "$(version)" "the version holds still while nothing changes"
+post_alerts "$(am_alert LiveOne f00000000000f001 firing warning live-1:9100 web 'a new alert')"
+moved=
+for _ in $(seq 50); do
+    v2=$(version)
+    if [ "$v2" != "$v1" ]; then moved=yes; break; fi
+    sleep 0.1
+done
+is yes "$moved" "a webhook moves the version (PostgreSQL notified salved)"
+salve_psql -c "UPDATE alerts SET severity = 'info' WHERE fingerprint = 'f00000000000f001'" >/dev/null
+moved=
+for _ in $(seq 50); do
+    if [ "$(version)" != "$v2" ]; then moved=yes; break; fi
+    sleep 0.1
+done
+is yes "$moved" "a change made outside salved (psql) moves it too"
+SALVE_TOKEN= api GET /api/v1/alerts/changes >/dev/null
+is 401 "$HTTP_STATUS" "the change counter needs a token"
+
 bad_shapes=0
 for body in "${ERROR_BODIES[@]}"; do
     error_shape "$body" >/dev/null 2>&1 || { bad_shapes=$((bad_shapes + 1)); diag "bad shape: $body"; }

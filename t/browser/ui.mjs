@@ -43,8 +43,8 @@ import {
 // --- settings ------------------------------------------------------------------
 
 const {
-    SALVE_URL, ADMIN_TOKEN, ADMIN_USER, RESPONDER_TOKEN, RESPONDER_USER, ALERT_ID, RUNBOOK_ID, XSS_TEXT,
-} = settings(['SALVE_URL', 'ADMIN_TOKEN', 'ADMIN_USER', 'RESPONDER_TOKEN', 'RESPONDER_USER', 'ALERT_ID',
+    SALVE_URL, AM_TOKEN, ADMIN_TOKEN, ADMIN_USER, RESPONDER_TOKEN, RESPONDER_USER, ALERT_ID, RUNBOOK_ID, XSS_TEXT,
+} = settings(['SALVE_URL', 'AM_TOKEN', 'ADMIN_TOKEN', 'ADMIN_USER', 'RESPONDER_TOKEN', 'RESPONDER_USER', 'ALERT_ID',
     'RUNBOOK_ID', 'XSS_TEXT'], 'salved, the tokens, the alert and the runbook', 't/ui-browser.t');
 const ARTIFACTS = process.env.ARTIFACTS_DIR || path.join(here, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -253,6 +253,19 @@ async function main() {
     await screenshot(page, 'alerts');
     await check('XSS: on the alerts list no script from the alert ran and no markup was made of it', async () => {
         await noXss(page, log, '#/alerts');
+    });
+    await check('the alerts list is live: an alert that arrives by webhook appears without a reload', async () => {
+        const r = await api('POST', '/api/v1/sources/alertmanager', AM_TOKEN, {
+            version: '4', status: 'firing', alerts: [{
+                status: 'firing', labels: { alertname: 'UiLiveArrival', severity: 'warning', instance: 'live-1:9100' },
+                annotations: { summary: 'arrived while the list was open' },
+                startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', fingerprint: 'ui0000000000live',
+            }],
+        });
+        assert(r.status === 200, `the webhook answered ${r.status}: ${r.text.slice(0, 200)}`);
+        await page.locator('#alerts-table tr[data-alert-id]', { hasText: 'UiLiveArrival' })
+            .waitFor({ state: 'visible', timeout: 8000 })
+            .catch(() => { throw new CheckFailed('UiLiveArrival did not appear within 8 s'); });
     });
 
     const detailOk = await check(`the alert's detail page (#/alerts/${ALERT_ID}) shows the hostile labels and annotations literally in #alert-labels`, async () => {

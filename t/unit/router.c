@@ -232,13 +232,19 @@ static void test_rest(void)
 		  "each segment is decoded; empty segments are dropped");
 	router_match_free(&m);
 	rc = router_match(r, "GET", "/ui/fixed/1", &m, allow, sizeof(allow));
-	ok(rc == 0 && m.route && m.route->fn == list_alerts, "the first route added wins, as for any route");
+	ok(rc == 0 && m.route && m.route->fn == get_alert,
+	   "the route with more literal segments wins, whatever the order they were added in");
 	router_match_free(&m);
 	is_int(-ENOENT, router_match(r, "GET", "/ui", &m, allow, sizeof(allow)),
 	       "/ui alone does not match: {path...} needs a segment");
 	is_int(-ENOENT, router_match(r, "GET", "/ui/a/%00", &m, allow, sizeof(allow)),
 	       "%%00 anywhere in the rest is not found");
 	ok(m.route == NULL && m.nparams == 0, "and the refused match holds nothing");
+	is_int(0, router_add(r, "GET", "/ui/{a}/{b}", 0, list_alerts, NULL, NULL), "GET /ui/{a}/{b} is added");
+	rc = router_match(r, "GET", "/ui/x/y", &m, allow, sizeof(allow));
+	ok(rc == 0 && m.route && strcmp(m.route->pattern, "/ui/{path...}") == 0,
+	   "between routes as literal as each other, the first added wins");
+	router_match_free(&m);
 	is_int(-EPERM, router_match(r, "POST", "/ui/x", &m, allow, sizeof(allow)), "POST /ui/x is 405");
 	is_string("GET", allow, "and Allow names GET");
 	router_free(r);

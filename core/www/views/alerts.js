@@ -1,10 +1,12 @@
-// Alerts list: filters kept in the hash, live refresh every 5 s while the
-// page is visible, acknowledge, and "Load more" through next_cursor.
+// Alerts list: filters kept in the hash, live while the page is visible
+// (a cheap GET /api/v1/alerts/changes every 2 s, driven by PostgreSQL's
+// LISTEN/NOTIFY on the server; the list reloads only when it moved),
+// acknowledge, and "Load more" through next_cursor.
 import { get, post, qs, enc, roleAtLeast, isAbort } from '../api.js';
 import { h, replace, append, time, ago, badge, errorBox } from '../dom.js';
 
 const PAGE = 50;
-const LIVE_MS = 5000;
+const LIVE_MS = 2000;
 
 function filtersFromQuery(q) {
   return {
@@ -149,13 +151,28 @@ export async function render(root, ctx) {
     }
   }
 
-  // Live: poll while the tab is visible, and at once when it comes back.
-  const timer = setInterval(() => {
-    if (document.visibilityState === 'visible') load(false);
+  // Live: ask whether alerts changed while the tab is visible; reload when
+  // they did, and at once when the tab comes back.
+  let seen = null;
+  const timer = setInterval(async () => {
+    if (document.visibilityState !== 'visible' || loading) return;
+    try {
+      const { version } = await get('/api/v1/alerts/changes', { signal: ctx.signal });
+      if (seen !== null && version !== seen) load(false);
+      seen = version;
+    } catch (e) {
+      if (!isAbort(e) && ctx.alive) replace(msg, errorBox(e));
+    }
   }, LIVE_MS);
   const onVis = () => { if (document.visibilityState === 'visible') load(false); };
   document.addEventListener('visibilitychange', onVis);
   ctx.onCleanup(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
 
+  // the version before the first load: any change after it shows
+  try {
+    seen = (await get('/api/v1/alerts/changes', { signal: ctx.signal })).version;
+  } catch (e) {
+    if (isAbort(e) || !ctx.alive) return;
+  }
   await load(true);
 }
