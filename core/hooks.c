@@ -328,6 +328,14 @@ int hooks_enqueue(PGconn *conn, enum salve_event_id ev, json_t *payloads)
 	return rc;
 }
 
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int run_script(const char *event, const char *file, const char *event_id, json_t *payload,
 		      char *err, size_t errlen)
 {
@@ -335,12 +343,12 @@ static int run_script(const char *event, const char *file, const char *event_id,
 	char *input = json_dumps(payload, JSON_COMPACT);
 	int in[2], errp[2], status = 0, timed_out = 0;
 	size_t input_len = input ? strlen(input) : 0, written = 0, linelen = 0;
-	time_t deadline;
+	long long deadline; /* monotonic ms: whole seconds would cut a 1 s timeout short */
 	pid_t pid;
 
 	pthread_mutex_lock(&scripts_lock);
 	snprintf(path, sizeof(path), "%s/%s.d/%s", scripts_dir ? scripts_dir : ".", event, file);
-	deadline = time(NULL) + script_timeout;
+	deadline = monotonic_ms() + (long long)script_timeout * 1000;
 	pthread_mutex_unlock(&scripts_lock);
 	snprintf(prefix, sizeof(prefix), "[hook:%s.d/%s]", event, file);
 	if (!input || pipe2(in, O_CLOEXEC) < 0) {
@@ -384,14 +392,14 @@ static int run_script(const char *event, const char *file, const char *event_id,
 	for (;;) {
 		struct pollfd fds[2] = { { errp[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
 		int nfds = in[1] >= 0 ? 2 : 1;
-		long left = (long)(deadline - time(NULL));
+		long long left = deadline - monotonic_ms();
 
 		if (left <= 0) {
 			timed_out = 1;
 			kill(-pid, SIGKILL);
 			break;
 		}
-		if (poll(fds, (nfds_t)nfds, (int)(left * 1000)) < 0 && errno != EINTR)
+		if (poll(fds, (nfds_t)nfds, (int)left) < 0 && errno != EINTR)
 			break;
 		if (nfds == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
 			ssize_t w = write(in[1], input + written, input_len - written);
@@ -428,7 +436,7 @@ static int run_script(const char *event, const char *file, const char *event_id,
 	free(input);
 	/* stderr closed early is not the end: wait, but never past the deadline */
 	while (!timed_out && waitpid(pid, &status, WNOHANG) == 0) {
-		if (time(NULL) >= deadline) {
+		if (monotonic_ms() >= deadline) {
 			timed_out = 1;
 			kill(-pid, SIGKILL);
 			break;
