@@ -132,29 +132,12 @@ static void list_alerts(struct salve_request *req, void *ud)
 
 static void get_alert(struct salve_request *req, void *ud)
 {
-	const char *params[] = { salve_request_param(req, "id") };
 	PGresult *res;
-	PGconn *db;
-	int rc;
 
 	(void)ud;
-	if (!(db = http_request_db(req))) {
-		http_respond_db_unavailable(req);
+	if (http_query_by_id(req, "SELECT to_jsonb(a.*)::text FROM alerts a WHERE a.id = $1::uuid", "alert", &res) < 0)
 		return;
-	}
-	rc = db_exec(db, &res, "SELECT to_jsonb(a.*)::text FROM alerts a WHERE a.id = $1::uuid", 1, params);
-	if (rc == -EINVAL) {
-		salve_respond_error(req, 400, "invalid_parameter", "id: \"%s\" is not a UUID", params[0]);
-		return;
-	}
-	if (rc < 0) {
-		http_respond_db_unavailable(req);
-		return;
-	}
-	if (PQntuples(res) == 0)
-		salve_respond_error(req, 404, "not_found", "no alert %s", params[0]);
-	else
-		salve_respond_json(req, 200, json_loads(PQgetvalue(res, 0, 0), 0, NULL));
+	salve_respond_json(req, 200, json_loads(PQgetvalue(res, 0, 0), 0, NULL));
 	PQclear(res);
 }
 

@@ -111,31 +111,14 @@ static const char alert_feedback_sql[] =
 
 static void alert_feedback(struct salve_request *req, void *ud)
 {
-	const char *params[] = { salve_request_param(req, "id") };
 	PGresult *res;
-	PGconn *db;
-	int rc;
 
 	(void)ud;
-	if (!(db = http_request_db(req))) {
-		http_respond_db_unavailable(req);
+	if (http_query_by_id(req, alert_feedback_sql, "alert", &res) < 0)
 		return;
-	}
-	rc = db_exec(db, &res, alert_feedback_sql, 1, params);
-	if (rc == -EINVAL) {
-		salve_respond_error(req, 400, "invalid_parameter", "id: \"%s\" is not a UUID", params[0]);
-		return;
-	}
-	if (rc < 0) {
-		http_respond_db_unavailable(req);
-		return;
-	}
-	if (PQntuples(res) == 0)
-		salve_respond_error(req, 404, "not_found", "no alert %s", params[0]);
-	else
-		salve_respond_json(req, 200, json_pack("{s:s,s:o,s:o}", "alert_id", params[0],
-						       "summary", json_loads(PQgetvalue(res, 0, 1), 0, NULL),
-						       "feedback", json_loads(PQgetvalue(res, 0, 0), 0, NULL)));
+	salve_respond_json(req, 200, json_pack("{s:s,s:o,s:o}", "alert_id", salve_request_param(req, "id"),
+					       "summary", json_loads(PQgetvalue(res, 0, 1), 0, NULL),
+					       "feedback", json_loads(PQgetvalue(res, 0, 0), 0, NULL)));
 	PQclear(res);
 }
 
@@ -212,30 +195,13 @@ static const char execution_outcomes_sql[] =
 
 static void execution_outcomes(struct salve_request *req, void *ud)
 {
-	const char *params[] = { salve_request_param(req, "id") };
 	PGresult *res;
-	PGconn *db;
-	int rc;
 
 	(void)ud;
-	if (!(db = http_request_db(req))) {
-		http_respond_db_unavailable(req);
+	if (http_query_by_id(req, execution_outcomes_sql, "execution", &res) < 0)
 		return;
-	}
-	rc = db_exec(db, &res, execution_outcomes_sql, 1, params);
-	if (rc == -EINVAL) {
-		salve_respond_error(req, 400, "invalid_parameter", "id: \"%s\" is not a UUID", params[0]);
-		return;
-	}
-	if (rc < 0) {
-		http_respond_db_unavailable(req);
-		return;
-	}
-	if (PQntuples(res) == 0)
-		salve_respond_error(req, 404, "not_found", "no execution %s", params[0]);
-	else
-		salve_respond_json(req, 200, json_pack("{s:s,s:o}", "execution_id", params[0], "outcomes",
-						       json_loads(PQgetvalue(res, 0, 0), 0, NULL)));
+	salve_respond_json(req, 200, json_pack("{s:s,s:o}", "execution_id", salve_request_param(req, "id"),
+					       "outcomes", json_loads(PQgetvalue(res, 0, 0), 0, NULL)));
 	PQclear(res);
 }
 

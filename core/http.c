@@ -244,6 +244,28 @@ void http_respond_page(struct salve_request *req, int rc, PGresult *res, const c
 	salve_respond_json(req, 200, body);
 }
 
+int http_query_by_id(struct salve_request *req, const char *sql, const char *what, PGresult **res)
+{
+	const char *params[] = { salve_request_param(req, "id") };
+	PGconn *db = http_request_db(req);
+	int rc = db ? db_exec(db, res, sql, 1, params) : -EAGAIN;
+
+	if (rc == -EINVAL) {
+		salve_respond_error(req, 400, "invalid_parameter", "id: \"%s\" is not a UUID", params[0]);
+		return -1;
+	}
+	if (rc < 0) {
+		http_respond_db_unavailable(req);
+		return -1;
+	}
+	if (PQntuples(*res) == 0) {
+		PQclear(*res);
+		salve_respond_error(req, 404, "not_found", "no %s %s", what, params[0]);
+		return -1;
+	}
+	return 0;
+}
+
 int http_respond_db_unavailable(struct salve_request *req)
 {
 	return salve_respond_error(req, 503, "database_unavailable",

@@ -57,6 +57,10 @@ int http_page_cursor(struct salve_request *req, char us[24], char id[40]);
  * query's db_exec() result (-EINVAL: a bad cursor or filter value, 400;
  * other errors 503).  Takes res. */
 void http_respond_page(struct salve_request *req, int rc, PGresult *res, const char *key, long limit);
+/* Runs sql with the route's {id} as $1.  0 with *res holding at least one
+ * row; otherwise the answer is given (400 not a UUID, 404 "no <what> <id>",
+ * 503) and -1 returned. */
+int http_query_by_id(struct salve_request *req, const char *sql, const char *what, PGresult **res);
 /* The standard answer when the database is away: 503, so clients retry. */
 int http_respond_db_unavailable(struct salve_request *req);
 
