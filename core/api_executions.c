@@ -63,14 +63,6 @@ static void answer_refusal(struct salve_request *req, int rc, const struct execu
 			    "%s", r->message);
 }
 
-static int parse_id(const char *text, long *id)
-{
-	char *end;
-
-	*id = strtol(text, &end, 10);
-	return *end || end == text || *id <= 0 ? -EINVAL : 0;
-}
-
 static void execute(struct salve_request *req, void *ud)
 {
 	const char *idtext = salve_request_param(req, "id");
@@ -81,10 +73,8 @@ static void execute(struct salve_request *req, void *ud)
 	int rc;
 
 	(void)ud;
-	if (parse_id(idtext, &id) < 0) {
-		salve_respond_error(req, 400, "invalid_parameter", "id: \"%s\" is not a runbook id", idtext);
+	if (http_number(req, "id", idtext, "a runbook id", &id) < 0)
 		return;
-	}
 	if (!(body = object_body(req)))
 		return;
 	alert = json_object_get(body, "alert_id");
@@ -119,11 +109,8 @@ static void execute(struct salve_request *req, void *ud)
 				&refusal);
 	if (rc == 0)
 		salve_respond_json(req, 202, execution);
-	else if (rc == -EINVAL && json_array_size(errors))
-		http_respond_field_errors(req, "render_failed", "a step cannot be rendered", json_incref(errors));
 	else if (rc == -EINVAL)
-		salve_respond_error(req, 400, "invalid_parameter", "alert_id: \"%s\" is not a UUID",
-				    json_string_value(alert));
+		http_respond_field_errors(req, "render_failed", "a step cannot be rendered", json_incref(errors));
 	else
 		answer_refusal(req, rc, &refusal);
 	json_decref(errors);
@@ -184,10 +171,8 @@ static void list_executions(struct salve_request *req, void *ud)
 		salve_respond_error(req, 400, "invalid_parameter", "state: \"%s\" is not an execution state", state);
 		return;
 	}
-	if (runbook && parse_id(runbook, &rb) < 0) {
-		salve_respond_error(req, 400, "invalid_parameter", "runbook_id: expected a runbook id");
+	if (runbook && http_number(req, "runbook_id", runbook, "a runbook id", &rb) < 0)
 		return;
-	}
 	if (http_page_limit(req, LIST_DEFAULT, LIST_MAX, &limit) < 0 || (cursor = http_page_cursor(req, us, cid)) < 0)
 		return;
 	if (!(db = http_request_db(req))) {

@@ -29,19 +29,7 @@ static const char *user_of(struct salve_request *req)
 
 static int param_number(struct salve_request *req, const char *name, const char *what, long *out)
 {
-	const char *s = salve_request_param(req, name);
-	char *end;
-	long v;
-
-	errno = 0;
-	v = s ? strtol(s, &end, 10) : 0;
-	if (!s || !*s || *end || errno || v < 1 || v > 2147483647L) {
-		salve_respond_error(req, 400, "invalid_parameter", "%s: \"%s\" is not %s", name, s ? s : "",
-				    what);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return http_number(req, name, salve_request_param(req, name), what, out);
 }
 
 static void respond_failure(struct salve_request *req, int rc, const char *what, long id)

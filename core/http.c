@@ -244,6 +244,22 @@ void http_respond_page(struct salve_request *req, int rc, PGresult *res, const c
 	salve_respond_json(req, 200, body);
 }
 
+int http_number(struct salve_request *req, const char *name, const char *text, const char *what, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = text ? strtol(text, &end, 10) : 0;
+	if (!text || !*text || *end || errno || v < 1 || v > 2147483647L) {
+		salve_respond_error(req, 400, "invalid_parameter", "%s: \"%s\" is not %s", name, text ? text : "",
+				    what);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int http_query_by_id(struct salve_request *req, const char *sql, const char *what, PGresult **res)
 {
 	const char *params[] = { salve_request_param(req, "id") };

@@ -57,6 +57,10 @@ int http_page_cursor(struct salve_request *req, char us[24], char id[40]);
  * query's db_exec() result (-EINVAL: a bad cursor or filter value, 400;
  * other errors 503).  Takes res. */
 void http_respond_page(struct salve_request *req, int rc, PGresult *res, const char *key, long limit);
+/* A positive number (1 to 2^31-1) from text, the value of the path or
+ * query parameter name.  0, or -1 after answering 400
+ * ("<name>: \"<text>\" is not <what>"). */
+int http_number(struct salve_request *req, const char *name, const char *text, const char *what, long *out);
 /* Runs sql with the route's {id} as $1.  0 with *res holding at least one
  * row; otherwise the answer is given (400 not a UUID, 404 "no <what> <id>",
  * 503) and -1 returned. */
