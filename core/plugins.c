@@ -310,20 +310,25 @@ void plugins_unload(void)
 	count = 0;
 }
 
-struct salve_plugin *plugins_find_exec(const char *executor)
+struct salve_plugin *plugins_find_kind(enum salve_kind kind, const char *name, size_t min_ops)
 {
-	char name[128];
+	char full[128];
 
-	snprintf(name, sizeof(name), "exec_%s", executor);
+	if (name)
+		snprintf(full, sizeof(full), "%s_%s", plugins_kind_name(kind), name);
 	for (size_t i = 0; i < count; i++) {
 		struct salve_plugin *p = table[i];
-		if (p->state != PLUGIN_RUNNING || p->desc.kind != SALVE_KIND_EXEC || !p->desc.ops ||
-		    p->desc.ops->size < offsetof(struct salve_exec_ops, run) + sizeof(void *))
+		if (p->state != PLUGIN_RUNNING || p->desc.kind != kind || !p->desc.ops || p->desc.ops->size < min_ops)
 			continue;
-		if (strcmp(p->name, name) == 0 || strcmp(p->name, executor) == 0)
+		if (!name || strcmp(p->name, full) == 0 || strcmp(p->name, name) == 0)
 			return p;
 	}
 	return NULL;
+}
+
+struct salve_plugin *plugins_find_exec(const char *executor)
+{
+	return plugins_find_kind(SALVE_KIND_EXEC, executor, offsetof(struct salve_exec_ops, run) + sizeof(void *));
 }
 
 int plugins_required_ok(void)

@@ -40,6 +40,12 @@ struct salve_plugin *plugins_at(size_t i);
 /* 1 when every required plugin is running (or ready, for the CLI). */
 int plugins_required_ok(void);
 
+/* The running plugin of a kind named name: "openai" finds llm_openai, and
+ * the full name works too; NULL name: the first running one of the kind.
+ * Its ops table must be at least min_ops bytes (the member the caller
+ * needs, e.g. offsetof(struct salve_llm_ops, complete) + sizeof(void *)). */
+struct salve_plugin *plugins_find_kind(enum salve_kind kind, const char *name, size_t min_ops);
+
 /* The running exec plugin for a step's executor: "local" finds exec_local
  * (a full plugin name works too).  NULL when none runs. */
 struct salve_plugin *plugins_find_exec(const char *executor);

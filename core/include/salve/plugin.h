@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define SALVE_ABI_MAJOR 1
-#define SALVE_ABI_MINOR 2
+#define SALVE_ABI_MINOR 3
 
 /* Return codes shared by plugin callbacks: 0 or a negative errno, plus
  * SALVE_RETRY where delivery may be attempted again later. */
@@ -107,6 +107,95 @@ struct salve_exec_ops {
 	 * when the execution is cancelled: stop the step and return. */
 	int (*run)(void *ctx, const struct salve_exec_step *step, struct salve_exec_result *result,
 		   const volatile int *cancel);
+};
+
+/* ---- LLM backends (since ABI 1.3) ---- */
+
+struct salve_llm_message {
+	const char *role;    /* "system", "user" or "assistant" */
+	const char *content;
+};
+
+struct salve_llm_request {
+	const struct salve_llm_message *messages; /* the prompt, as built by core/prompt.c */
+	size_t nmessages;
+	/* The same context in structure, borrowed: {"alert": {...},
+	 * "similar": [...], "runbooks": [...], "articles": [...],
+	 * "dropped": [...]} (shapes in doc/ARCHITECTURE.md, "Prompt context").
+	 * Network backends may ignore it; llm_offline writes from it alone. */
+	json_t *context;
+	long max_tokens;     /* 0: the backend's configured default */
+	double temperature;  /* < 0: the backend's configured default */
+	const char *request_id; /* for logs and idempotency headers */
+};
+
+/* Called with each piece of text as it arrives when streaming.  Return
+ * non-zero to stop the request (the client went away). */
+typedef int (*salve_llm_chunk_fn)(const char *text, size_t len, void *userdata);
+
+struct salve_llm_response {
+	char *text;              /* the whole answer, malloc()ed; the core frees it */
+	char model[128];         /* the model that answered, as the server named it */
+	long prompt_tokens;      /* as reported; -1 when unknown */
+	long completion_tokens;  /* as reported; -1 when unknown */
+	int http_status;         /* the last HTTP status seen; 0 for none */
+	char error[512];         /* why, when complete() does not return SALVE_OK */
+};
+
+struct salve_llm_ops {
+	struct salve_ops_header hdr;
+	/* SALVE_OK; SALVE_RETRY when a later attempt may succeed (429 and 5xx
+	 * after the plugin's own retries, timeouts, a cut stream); or a
+	 * negative errno when it will not (4xx other than 429, a malformed
+	 * answer).  on_chunk NULL: not streaming.  error says why. */
+	int (*complete)(void *ctx, const struct salve_llm_request *req, salve_llm_chunk_fn on_chunk,
+			void *userdata, struct salve_llm_response *res);
+	/* The configured model name, for display before any answer. */
+	const char *(*model)(void *ctx);
+	/* The prompt budget in tokens (config token_budget); 0: the core's default. */
+	long (*token_budget)(void *ctx);
+};
+
+/* ---- knowledge stores (since ABI 1.3) ---- */
+
+/* Articles travel as JSON objects in the shape of GET /api/v1/articles/{slug}
+ * (doc/openapi.yaml, Article).  Every call returns SALVE_OK or a negative
+ * errno: -ENOENT not found, -EEXIST slug taken, -ESTALE version conflict,
+ * -EINVAL bad article (error says which field), -EAGAIN store unavailable. */
+struct salve_kb_ops {
+	struct salve_ops_header hdr;
+	int (*get)(void *ctx, const char *slug, json_t **article, char *error, size_t errlen);
+	/* Creates or updates; expect_version 0: create, > 0: update only if the
+	 * stored version is that one.  *saved gets the stored article. */
+	int (*put)(void *ctx, json_t *article, const char *editor, const char *edit_summary,
+		   long expect_version, json_t **saved, char *error, size_t errlen);
+	/* filter: {"category", "tag", "limit", "cursor"}; *page: {"items", "next_cursor"} */
+	int (*list)(void *ctx, json_t *filter, json_t **page, char *error, size_t errlen);
+	/* query: {"q", "category", "tag", "limit"}; *hits: array of articles with "rank" and "snippet" */
+	int (*search)(void *ctx, json_t *query, json_t **hits, char *error, size_t errlen);
+	/* *versions: array of {"version", "editor", "edit_summary", "created_at"} */
+	int (*history)(void *ctx, const char *slug, json_t **versions, char *error, size_t errlen);
+};
+
+/* ---- notification channels (since ABI 1.3) ---- */
+
+struct salve_notification {
+	const char *channel;      /* the channel's name in the routing config */
+	const char *event_id;     /* stable across retries: receivers deduplicate by it */
+	const char *event;        /* "alert.received", ... */
+	json_t *payload;          /* borrowed: the event's payload, or {"group": [...]} for a grouped batch */
+	const char *title;        /* one line, rendered by the core */
+	const char *text;         /* plain text body, rendered by the core */
+	const char *link;         /* absolute URL into salve's UI; may be NULL */
+};
+
+struct salve_notify_ops {
+	struct salve_ops_header hdr;
+	/* SALVE_OK, SALVE_RETRY (with *retry_after_ms set when the receiver said
+	 * when, else 0), or a negative errno for a permanent refusal (error
+	 * says why).  Called from outbox workers: block at most the timeout. */
+	int (*deliver)(void *ctx, const struct salve_notification *n, long *retry_after_ms,
+		       char *error, size_t errlen);
 };
 
 /* ---- the descriptor ---- */

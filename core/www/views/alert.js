@@ -4,6 +4,7 @@ import { get, post, enc, roleAtLeast, isAbort } from '../api.js';
 import { h, replace, append, time, ago, badge, kvTable, errorBox, argvView } from '../dom.js';
 import { showFieldErrors, clearFieldErrors, field, select } from './forms.js';
 import { watchExecution } from './outcome.js';
+import { panels } from './alert_panels.js';
 
 export async function render(root, ctx) {
   const id = ctx.params.id;
@@ -55,6 +56,7 @@ export async function render(root, ctx) {
   }
   renderTimeline();
 
+  const extra = h('div', { id: 'alert-extra-panels' });
   replace(root,
     h('div', { class: 'crumbs' }, h('a', { href: '#/alerts' }, 'Alerts'), ' / ', alert.alert_name),
     h('div', { class: 'page-head' },
@@ -81,7 +83,15 @@ export async function render(root, ctx) {
       h('section', { class: 'panel', id: 'analysis' }, h('h2', null, 'AI analysis'),
         h('p', { class: 'notice' }, 'No analysis yet — coming with the AI integration'),
         feedbackWidget(ctx, base, mine, fb))),
-    runbooksPanel(ctx, alert, rbs));
+    runbooksPanel(ctx, alert, rbs),
+    extra);
+  for (const panel of panels) {
+    const slot = h('div');
+    append(extra, slot);
+    Promise.resolve().then(() => panel(ctx, alert, base)).then((el) => {
+      if (ctx.alive && el) replace(slot, el);
+    }).catch((e) => { if (!isAbort(e) && ctx.alive) replace(slot, errorBox(e)); });
+  }
 }
 
 function feedbackWidget(ctx, base, mine, fb) {

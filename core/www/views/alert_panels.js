@@ -1,0 +1,6 @@
+// alert_panels.js - the panels other features add to the alert detail page,
+// in page order.  Each module exports panel(ctx, alert, base): an Element
+// (or a promise of one) that loads its own data and shows its own empty
+// state and errors; one failing panel never breaks the page.
+export const panels = [
+];
