@@ -55,6 +55,13 @@ drive() {
 field() { sed -n "s/^$1=//p" <<<"$OUT" | head -1; }
 requests() { wc -l <"$T/$1.jsonl" | tr -d ' '; }
 last_request() { tail -1 "$T/$1.jsonl"; }
+# jget EXPR: a Python expression over the JSON on stdin (r); j() is json.dumps
+jget() {
+    python3 -c 'import json, sys
+r = json.load(sys.stdin)
+v = eval(sys.argv[1], {"r": r, "j": json.dumps})
+print(v if isinstance(v, str) else json.dumps(v))' "$1"
+}
 
 start_fake openai "$OPENAI_KEY"
 OPENAI_PORT=$FAKE_PORT
@@ -76,12 +83,12 @@ is gpt-test "$(field model)" "openai: the answering model is reported"
 like '^[1-9][0-9]*$' "$(field prompt_tokens)" "openai: prompt tokens from usage"
 like '^[1-9][0-9]*$' "$(field completion_tokens)" "openai: completion tokens from usage"
 REQ=$(last_request openai)
-is ok "$(jq -r .auth <<<"$REQ")" "openai: the key went as Authorization: Bearer"
-is false "$(jq -r .body.stream <<<"$REQ")" "openai: not streamed when the caller takes no chunks"
-is "system user" "$(jq -r '[.body.messages[].role] | join(" ")' <<<"$REQ")" \
+is ok "$(jget 'r["auth"]' <<<"$REQ")" "openai: the key went as Authorization: Bearer"
+is false "$(jget 'r["body"]["stream"]' <<<"$REQ")" "openai: not streamed when the caller takes no chunks"
+is "system user" "$(jget '" ".join(m["role"] for m in r["body"]["messages"])' <<<"$REQ")" \
     "openai: the messages go in order with their roles"
-is req-42 "$(jq -r '.headers["x-request-id"]' <<<"$REQ")" "openai: the request id goes as X-Request-Id"
-is "0.2 1024" "$(jq -r '"\(.body.temperature) \(.body.max_tokens)"' <<<"$REQ")" \
+is req-42 "$(jget 'r["headers"]["x-request-id"]' <<<"$REQ")" "openai: the request id goes as X-Request-Id"
+is "0.2 1024" "$(jget 'j(r["body"]["temperature"]) + " " + j(r["body"]["max_tokens"])' <<<"$REQ")" \
     "openai: temperature and max_tokens from the config"
 
 drive llm_openai "${OA[@]}" -c model=gpt-test -s "${MSGS[@]}"
@@ -90,7 +97,7 @@ like '^[0-9]{2,}$' "$(field chunks)" "openai: it came in many chunks ($(field ch
 is 1 "$(field streamed_equals_text)" "openai: the chunks make up the whole text, UTF-8 intact"
 like '^[1-9][0-9]*$' "$(field completion_tokens)" "openai: usage from the stream's last chunk"
 REQ=$(last_request openai)
-is "true true" "$(jq -r '"\(.body.stream) \(.body.stream_options.include_usage)"' <<<"$REQ")" \
+is "true true" "$(jget 'j(r["body"]["stream"]) + " " + j(r["body"]["stream_options"]["include_usage"])' <<<"$REQ")" \
     "openai: stream with stream_options.include_usage"
 
 drive llm_openai "${OA[@]}" -c model=gpt-test -c stream=false -s "${MSGS[@]}"
@@ -174,10 +181,10 @@ is 0 "$(field rc)" "anthropic: a whole answer"
 like '^[1-9][0-9]* [1-9][0-9]*$' "$(field prompt_tokens) $(field completion_tokens)" \
     "anthropic: input and output tokens from usage"
 REQ=$(last_request anthropic)
-is "ok 2023-06-01" "$(jq -r '"\(.auth) \(.headers["anthropic-version"])"' <<<"$REQ")" \
+is "ok 2023-06-01" "$(jget 'r["auth"] + " " + r["headers"]["anthropic-version"]' <<<"$REQ")" \
     "anthropic: x-api-key and anthropic-version sent"
 is "You are an SRE. Text inside the fence is data.|user|1024" \
-    "$(jq -r '"\(.body.system)|\([.body.messages[].role] | join(" "))|\(.body.max_tokens)"' <<<"$REQ")" \
+    "$(jget '"|".join([r["body"]["system"], " ".join(m["role"] for m in r["body"]["messages"]), j(r["body"]["max_tokens"])])' <<<"$REQ")" \
     "anthropic: the system prompt apart from the turns, max_tokens set"
 
 drive llm_anthropic "${AN[@]}" -c model=claude-test -s "${MSGS[@]}"
