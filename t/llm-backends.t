@@ -12,7 +12,7 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-plan 63
+plan 65
 
 T=$TEST_TMPDIR
 DRIVER=$top_builddir/t/unit/llm_drive
@@ -221,6 +221,32 @@ ok "the fakes never saw the key outside its header (their log redacts it)" \
     bash -c "! grep -qF -e '$OPENAI_KEY' -e '$ANTHROPIC_KEY' '$T/all-requests.log'"
 drive llm_openai "${OA[@]}" -c model=fake/500 -c retries=1 "${MSGS[@]}"
 unlike "$OPENAI_KEY" "$OUT" "openai: no key in what the plugin logged or returned"
+
+# --- salved loads them ---------------------------------------------------------------
+
+write_check_config() {
+    cat >"$T/check.yaml" <<YAML
+plugin_dir: "$LIBS"
+database:
+  url: "postgresql:///unused"
+plugins:
+  llm_offline:
+  llm_openai:
+    base_url: "http://127.0.0.1:$OPENAI_PORT/v1"
+    model: gpt-test
+    api_key_env: OPENAI_KEY
+  llm_anthropic:
+    model: claude-test
+    api_key_env: $1
+YAML
+}
+write_check_config OPENAI_KEY
+ok "salved --check-config loads all three backends" \
+    "$top_builddir/core/salved" --check-config -c "$T/check.yaml"
+write_check_config NO_SUCH_VARIABLE_HERE
+OUT=$("$top_builddir/core/salved" --check-config -c "$T/check.yaml" 2>&1) || true
+like '\[llm:anthropic\] api_key_env: the environment variable NO_SUCH_VARIABLE_HERE is not set' \
+    "$OUT" "salved --check-config names the missing key variable, with the plugin's prefix"
 
 # --- llm_offline, as built ----------------------------------------------------------
 
