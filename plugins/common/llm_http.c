@@ -178,6 +178,30 @@ void llm_http_free(struct llm_http_settings *s)
 	s->api_key = s->url = NULL;
 }
 
+const char *llm_http_model(void *ctx)
+{
+	return ((struct llm_http_settings *)ctx)->model;
+}
+
+long llm_http_token_budget(void *ctx)
+{
+	return ((struct llm_http_settings *)ctx)->token_budget;
+}
+
+int llm_http_start(struct salve_plugin *p, void *ctx)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		return 0;
+	salve_error(p, "libcurl failed to initialise");
+	return -ENOMEM;
+}
+
+void llm_http_stop(struct salve_plugin *p, void *ctx)
+{
+	llm_http_free(ctx);
+	curl_global_cleanup();
+}
+
 char *llm_messages_join(const struct salve_llm_request *req, const char *role)
 {
 	struct buf b = { 0 };
@@ -209,6 +233,16 @@ int llm_answer_text(struct llm_answer *a, const char *text, size_t len)
 		a->delivered += len;
 	}
 	return 0;
+}
+
+int llm_answer_json_text(struct llm_answer *a, json_t *text)
+{
+	if (!json_is_string(text))
+		return 0;
+	int rc = llm_answer_text(a, json_string_value(text), json_string_length(text));
+	if (rc == -ECANCELED)
+		return llm_answer_fail(a, rc, "stopped: the caller went away");
+	return rc ? llm_answer_fail(a, rc, "out of memory") : 0;
 }
 
 void llm_answer_model(struct llm_answer *a, const char *model)

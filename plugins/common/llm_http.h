@@ -85,6 +85,9 @@ struct llm_answer {
 /* Appends text and hands it to on_chunk.  0, or -ECANCELED when the
  * caller stopped, -ENOMEM. */
 int llm_answer_text(struct llm_answer *a, const char *text, size_t len);
+/* The same for a JSON value that should be a string (others are skipped):
+ * 0, or through llm_answer_fail (-ECANCELED, -ENOMEM). */
+int llm_answer_json_text(struct llm_answer *a, json_t *text);
 void llm_answer_model(struct llm_answer *a, const char *model);
 /* Token counts: an integer JSON value, else left as it was. */
 void llm_answer_tokens(struct llm_answer *a, json_t *prompt, json_t *completion);
@@ -113,6 +116,13 @@ void llm_http_free(struct llm_http_settings *s);
 int llm_http_complete(struct llm_http_settings *s, const struct llm_protocol *proto,
 		      const struct salve_llm_request *req, salve_llm_chunk_fn on_chunk,
 		      void *userdata, struct salve_llm_response *res);
+/* The ops and lifecycle every network backend has; ctx is the plugin's
+ * context, whose first member must be its struct llm_http_settings. */
+const char *llm_http_model(void *ctx);
+long llm_http_token_budget(void *ctx);
+int llm_http_start(struct salve_plugin *p, void *ctx);  /* curl_global_init */
+void llm_http_stop(struct salve_plugin *p, void *ctx);  /* llm_http_free, curl_global_cleanup */
+
 /* Messages joined for one role ("system"), "\n\n" between; NULL for none. */
 char *llm_messages_join(const struct salve_llm_request *req, const char *role);
 

@@ -25,19 +25,9 @@
 #include "../common/llm_http.h"
 
 struct anthropic_ctx {
-	struct llm_http_settings http;
+	struct llm_http_settings http; /* first: llm_http_model() and friends cast ctx */
 	char *api_version;
 };
-
-static const char *anthropic_model(void *ctx)
-{
-	return ((struct anthropic_ctx *)ctx)->http.model;
-}
-
-static long anthropic_token_budget(void *ctx)
-{
-	return ((struct anthropic_ctx *)ctx)->http.token_budget;
-}
 
 static struct curl_slist *anthropic_headers(const struct llm_http_settings *s,
 					    struct curl_slist *h)
@@ -131,10 +121,7 @@ static int anthropic_stream_event(struct llm_answer *a, const char *event, const
 		llm_answer_tokens(a, json_object_get(usage, "input_tokens"),
 				  json_object_get(usage, "output_tokens"));
 	} else if (!strcmp(event, "content_block_delta")) {
-		json_t *text = json_object_get(json_object_get(ev, "delta"), "text");
-		if (json_is_string(text))
-			rc = llm_answer_text(a, json_string_value(text), json_string_length(text));
-		rc = rc == -ECANCELED ? 0 : rc ? llm_answer_fail(a, rc, "out of memory") : 0;
+		rc = llm_answer_json_text(a, json_object_get(json_object_get(ev, "delta"), "text"));
 	} else if (!strcmp(event, "message_delta")) {
 		json_t *usage = json_object_get(ev, "usage");
 		llm_answer_tokens(a, json_object_get(usage, "input_tokens"),
@@ -154,27 +141,21 @@ static int anthropic_answer(struct llm_answer *a, json_t *body)
 	json_t *content = json_object_get(body, "content");
 	if (!json_is_array(content))
 		return llm_answer_fail(a, -EPROTO, "the answer has no content array");
-	struct buf text = { 0 };
-	size_t i;
-	json_t *block;
-	json_array_foreach(content, i, block) {
-		json_t *t = json_object_get(block, "text");
-		const char *type = json_string_value(json_object_get(block, "type"));
-		if (type && !strcmp(type, "text") && json_is_string(t) &&
-		    buf_append(&text, json_string_value(t), json_string_length(t))) {
-			buf_free(&text);
-			return llm_answer_fail(a, -ENOMEM, "out of memory");
-		}
-	}
 	json_t *usage = json_object_get(body, "usage");
 	llm_answer_model(a, json_string_value(json_object_get(body, "model")));
 	llm_answer_tokens(a, json_object_get(usage, "input_tokens"),
 			  json_object_get(usage, "output_tokens"));
-	int rc = llm_answer_text(a, text.data ? text.data : "", text.len);
-	buf_free(&text);
-	if (rc == -ECANCELED)
-		return llm_answer_fail(a, rc, "stopped: the caller went away");
-	return rc ? llm_answer_fail(a, rc, "out of memory") : 0;
+	size_t i;
+	json_t *block;
+	json_array_foreach(content, i, block) {
+		const char *type = json_string_value(json_object_get(block, "type"));
+		int rc = type && !strcmp(type, "text")
+				 ? llm_answer_json_text(a, json_object_get(block, "text"))
+				 : 0;
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static const struct llm_protocol anthropic_protocol = {
@@ -203,17 +184,6 @@ static int anthropic_init(struct salve_plugin *p, void *ctx)
 	return llm_http_init(&c->http, p, anthropic_protocol.path, 1);
 }
 
-static int anthropic_start(struct salve_plugin *p, void *ctx)
-{
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
-}
-
-static void anthropic_stop(struct salve_plugin *p, void *ctx)
-{
-	llm_http_free(&((struct anthropic_ctx *)ctx)->http);
-	curl_global_cleanup();
-}
-
 static const struct salve_config_entry anthropic_config[] = {
 	LLM_HTTP_CONFIG_ENTRIES(struct anthropic_ctx, http, "https://api.anthropic.com/v1", "1024"),
 	{ SALVE_CFG_STRING, "api_version", "2023-06-01", offsetof(struct anthropic_ctx, api_version),
@@ -224,8 +194,8 @@ static const struct salve_config_entry anthropic_config[] = {
 static const struct salve_llm_ops anthropic_ops = {
 	.hdr = { .size = sizeof(struct salve_llm_ops), .kind = SALVE_KIND_LLM },
 	.complete = anthropic_complete,
-	.model = anthropic_model,
-	.token_budget = anthropic_token_budget,
+	.model = llm_http_model,
+	.token_budget = llm_http_token_budget,
 };
 
 static const struct salve_plugin_desc anthropic_desc = {
@@ -237,8 +207,8 @@ static const struct salve_plugin_desc anthropic_desc = {
 	.config = anthropic_config,
 	.ctx_size = sizeof(struct anthropic_ctx),
 	.init = anthropic_init,
-	.start = anthropic_start,
-	.stop = anthropic_stop,
+	.start = llm_http_start,
+	.stop = llm_http_stop,
 	.ops = &anthropic_ops.hdr,
 };
 

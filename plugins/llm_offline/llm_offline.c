@@ -69,13 +69,19 @@ static void md_text(struct buf *b, const char *s)
 		buf_puts(b, "…");
 }
 
+/* before, the outside text, after: one markdown phrase. */
+static void md_wrap(struct buf *b, const char *before, const char *text, const char *after)
+{
+	buf_puts(b, before);
+	md_text(b, text);
+	buf_puts(b, after);
+}
+
 /* **text**, linked when link is one of salve's own UI paths. */
 static void md_strong_link(struct buf *b, const char *text, const char *link)
 {
 	int linked = link && !strncmp(link, "/ui/", 4) && !strpbrk(link, " ()<>[]\\\"'\r\n\t");
-	buf_puts(b, linked ? "[**" : "**");
-	md_text(b, text);
-	buf_puts(b, "**");
+	md_wrap(b, linked ? "[**" : "**", text, "**");
 	if (linked)
 		buf_printf(b, "](%s)", link);
 }
@@ -258,28 +264,22 @@ static void write_header(struct buf *b, const struct history *h)
 
 static void write_alert_line(struct buf *b, json_t *alert)
 {
-	buf_puts(b, "**");
-	md_text(b, str(alert, "alert_name") ? str(alert, "alert_name") : "(unnamed alert)");
-	buf_puts(b, "**");
+	const char *name = str(alert, "alert_name");
+	md_wrap(b, "**", name ? name : "(unnamed alert)", "**");
 	if (str(alert, "severity")) {
-		buf_puts(b, ", severity ");
-		md_text(b, str(alert, "severity"));
+		md_wrap(b, ", severity ", str(alert, "severity"), "");
 	}
 	if (str(alert, "instance")) {
-		buf_puts(b, ", on ");
-		md_text(b, str(alert, "instance"));
+		md_wrap(b, ", on ", str(alert, "instance"), "");
 	}
 	if (str(alert, "starts_at")) {
-		buf_puts(b, ", since ");
-		md_text(b, str(alert, "starts_at"));
+		md_wrap(b, ", since ", str(alert, "starts_at"), "");
 	}
 	buf_puts(b, ".\n");
 	json_t *ann = json_object_get(alert, "annotations");
 	const char *desc = str(ann, "description") ? str(ann, "description") : str(ann, "summary");
 	if (desc) {
-		buf_puts(b, "The alert says: \"");
-		md_text(b, desc);
-		buf_puts(b, "\"\n");
+		md_wrap(b, "The alert says: \"", desc, "\"\n");
 	}
 	buf_puts(b, "\n");
 }
@@ -289,8 +289,7 @@ static void write_incident(struct buf *b, json_t *inc)
 	json_t *res = json_object_get(inc, "resolution");
 	md_strong_link(b, str(inc, "alert_name"), str(inc, "link"));
 	if (str(inc, "instance")) {
-		buf_puts(b, " on ");
-		md_text(b, str(inc, "instance"));
+		md_wrap(b, " on ", str(inc, "instance"), "");
 	}
 	buf_puts(b, " (");
 	date_of(b, str(inc, "starts_at"));
@@ -301,8 +300,7 @@ static void write_incident(struct buf *b, json_t *inc)
 	json_array_foreach(json_object_get(inc, "strategies"), i, s) {
 		if (!str(s, "strategy"))
 			continue;
-		buf_puts(b, n++ ? " and " : ", same ");
-		md_text(b, str(s, "strategy"));
+		md_wrap(b, n++ ? " and " : ", same ", str(s, "strategy"), "");
 	}
 	buf_puts(b, ")");
 	if (json_is_true(json_object_get(res, "resolved"))) {
@@ -313,9 +311,7 @@ static void write_incident(struct buf *b, json_t *inc)
 			duration(b, (long)json_number_value(ttr));
 		}
 		if (str(res, "summary") && *str(res, "summary")) {
-			buf_puts(b, ", \"");
-			md_text(b, str(res, "summary"));
-			buf_puts(b, "\"");
+			md_wrap(b, ", \"", str(res, "summary"), "\"");
 		}
 	} else {
 		buf_puts(b, ": not resolved");
@@ -397,9 +393,7 @@ static void write_other_runbooks(struct buf *b, json_t *runbooks, json_t *best)
 			continue;
 		if (!n++)
 			buf_puts(b, "Other candidates:\n\n");
-		buf_puts(b, "- **");
-		md_text(b, str(rb, "name"));
-		buf_puts(b, "**: ");
+		md_wrap(b, "- **", str(rb, "name"), "**: ");
 		if (!runs_phrase(b, json_object_get(rb, "similar"), "on similar alerts") &&
 		    !runs_phrase(b, json_object_get(rb, "global"), "overall"))
 			buf_puts(b, "no recorded runs yet");
@@ -420,13 +414,9 @@ static void write_runbook(struct buf *b, const struct history *h)
 		return;
 	}
 	json_t *sim = json_object_get(best, "similar"), *glob = json_object_get(best, "global");
-	buf_puts(b, "Run **");
-	md_text(b, str(best, "name"));
-	buf_puts(b, "**");
+	md_wrap(b, "Run **", str(best, "name"), "**");
 	if (str(best, "runbook_id")) {
-		buf_puts(b, " (runbook ");
-		md_text(b, str(best, "runbook_id"));
-		buf_puts(b, ")");
+		md_wrap(b, " (runbook ", str(best, "runbook_id"), ")");
 	} else if (json_is_integer(json_object_get(best, "runbook_id"))) {
 		buf_printf(b, " (runbook %lld)",
 			   (long long)json_integer_value(json_object_get(best, "runbook_id")));
@@ -442,8 +432,7 @@ static void write_runbook(struct buf *b, const struct history *h)
 	if (json_is_true(json_object_get(best, "trigger_match")))
 		buf_puts(b, " Its trigger matches this alert.");
 	if (str(best, "reason")) {
-		buf_puts(b, " Why: ");
-		md_text(b, str(best, "reason"));
+		md_wrap(b, " Why: ", str(best, "reason"), "");
 		if (b->len && b->data[b->len - 1] != '.')
 			buf_puts(b, ".");
 	}
@@ -459,9 +448,7 @@ static void write_runbook(struct buf *b, const struct history *h)
 		size_t i;
 		json_t *issue;
 		json_array_foreach(issues, i, issue) {
-			buf_puts(b, "- ");
-			md_text(b, json_string_value(issue));
-			buf_puts(b, "\n");
+			md_wrap(b, "- ", json_string_value(issue), "\n");
 		}
 		buf_puts(b, "\n");
 	}
@@ -494,16 +481,14 @@ static void write_prevention(struct buf *b, const struct history *h, long max_ar
 		md_strong_link(b, str(art, "title") ? str(art, "title") : str(art, "slug"),
 			       str(art, "link"));
 		if (str(art, "excerpt")) {
-			buf_puts(b, ": ");
-			md_text(b, str(art, "excerpt"));
+			md_wrap(b, ": ", str(art, "excerpt"), "");
 		}
 		long helpful = (long)num(art, "helpful_count", 0);
 		if (helpful > 0)
 			buf_printf(b, " (found helpful %ld time%s)", helpful, helpful == 1 ? "" : "s");
 		json_t *reasons = json_object_get(art, "reasons");
 		if (json_array_size(reasons)) {
-			buf_puts(b, "; why: ");
-			md_text(b, json_string_value(json_array_get(reasons, 0)));
+			md_wrap(b, "; why: ", json_string_value(json_array_get(reasons, 0)), "");
 		}
 		buf_puts(b, "\n");
 	}
@@ -526,8 +511,7 @@ static void write_dropped(struct buf *b, json_t *dropped)
 		buf_puts(b, i ? "; " : " ");
 		md_text(b, str(d, "section"));
 		if (str(d, "item")) {
-			buf_puts(b, " ");
-			md_text(b, str(d, "item"));
+			md_wrap(b, " ", str(d, "item"), "");
 		}
 	}
 	buf_puts(b, "._\n");

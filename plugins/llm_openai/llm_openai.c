@@ -25,19 +25,9 @@
 #include "../common/llm_http.h"
 
 struct openai_ctx {
-	struct llm_http_settings http;
+	struct llm_http_settings http; /* first: llm_http_model() and friends cast ctx */
 	int stream_usage;
 };
-
-static const char *openai_model(void *ctx)
-{
-	return ((struct openai_ctx *)ctx)->http.model;
-}
-
-static long openai_token_budget(void *ctx)
-{
-	return ((struct openai_ctx *)ctx)->http.token_budget;
-}
 
 static struct curl_slist *openai_headers(const struct llm_http_settings *s, struct curl_slist *h)
 {
@@ -121,12 +111,9 @@ static int openai_stream_event(struct llm_answer *a, const char *event, const ch
 	llm_answer_model(a, json_string_value(json_object_get(chunk, "model")));
 	take_usage(a, chunk);
 	json_t *delta = json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta");
-	json_t *content = json_object_get(delta, "content");
-	int rc = 0;
-	if (json_is_string(content))
-		rc = llm_answer_text(a, json_string_value(content), json_string_length(content));
+	int rc = llm_answer_json_text(a, json_object_get(delta, "content"));
 	json_decref(chunk);
-	return rc == -ECANCELED ? 0 : rc ? llm_answer_fail(a, rc, "out of memory") : 0;
+	return rc;
 }
 
 static int openai_answer(struct llm_answer *a, json_t *body)
@@ -138,10 +125,7 @@ static int openai_answer(struct llm_answer *a, json_t *body)
 		return llm_answer_fail(a, -EPROTO, "the answer has no choices[0].message.content");
 	llm_answer_model(a, json_string_value(json_object_get(body, "model")));
 	take_usage(a, body);
-	int rc = llm_answer_text(a, json_string_value(content), json_string_length(content));
-	if (rc == -ECANCELED)
-		return llm_answer_fail(a, rc, "stopped: the caller went away");
-	return rc ? llm_answer_fail(a, rc, "out of memory") : 0;
+	return llm_answer_json_text(a, content);
 }
 
 static const struct llm_protocol openai_protocol = {
@@ -172,17 +156,6 @@ static int openai_init(struct salve_plugin *p, void *ctx)
 	return 0;
 }
 
-static int openai_start(struct salve_plugin *p, void *ctx)
-{
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
-}
-
-static void openai_stop(struct salve_plugin *p, void *ctx)
-{
-	llm_http_free(&((struct openai_ctx *)ctx)->http);
-	curl_global_cleanup();
-}
-
 static const struct salve_config_entry openai_config[] = {
 	LLM_HTTP_CONFIG_ENTRIES(struct openai_ctx, http, "https://api.openai.com/v1", "1024"),
 	{ SALVE_CFG_BOOL, "stream_usage", "true", offsetof(struct openai_ctx, stream_usage),
@@ -193,8 +166,8 @@ static const struct salve_config_entry openai_config[] = {
 static const struct salve_llm_ops openai_ops = {
 	.hdr = { .size = sizeof(struct salve_llm_ops), .kind = SALVE_KIND_LLM },
 	.complete = openai_complete,
-	.model = openai_model,
-	.token_budget = openai_token_budget,
+	.model = llm_http_model,
+	.token_budget = llm_http_token_budget,
 };
 
 static const struct salve_plugin_desc openai_desc = {
@@ -206,8 +179,8 @@ static const struct salve_plugin_desc openai_desc = {
 	.config = openai_config,
 	.ctx_size = sizeof(struct openai_ctx),
 	.init = openai_init,
-	.start = openai_start,
-	.stop = openai_stop,
+	.start = llm_http_start,
+	.stop = llm_http_stop,
 	.ops = &openai_ops.hdr,
 };
 
