@@ -12,7 +12,7 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-plan 65
+plan 66
 
 T=$TEST_TMPDIR
 DRIVER=$top_builddir/t/unit/llm_drive
@@ -150,6 +150,8 @@ N0=$(requests openai)
 drive llm_openai "${OA[@]}" -c model=fake/cut -c retries=1 "${MSGS[@]}"
 is "1 2" "$(field rc) $(($(requests openai) - N0))" \
     "openai: a whole answer cut short is retried, then SALVE_RETRY"
+like '^the answer was cut short: http://.*\(after 2 attempts\)$' "$(field error)" \
+    "openai: saying it was cut short, and how often it was tried"
 
 drive llm_openai "${OA[@]}" -c model=gpt-test -S 3 "${MSGS[@]}"
 is -125 "$(field rc)" "openai: a caller that stops after 3 chunks ends the request (-ECANCELED)"

@@ -162,8 +162,10 @@ int llm_http_init(struct llm_http_settings *s, struct salve_plugin *p, const cha
 		return -ENOMEM;
 	}
 	rc = load_key(s, key_required);
-	if (rc)
+	if (rc) {
+		llm_http_free(s);
 		return rc;
+	}
 	if (!strncmp(base, "http://", 7) && s->api_key && !strstr(base, "://127.0.0.1") &&
 	    !strstr(base, "://localhost") && !strstr(base, "://[::1]"))
 		salve_warn(p, "base_url %s is plain http: the API key crosses the network "
@@ -427,7 +429,9 @@ static enum verdict finish_attempt(struct attempt *at, CURLcode cc, int *rc)
 		return FINAL;
 	}
 	if (cc != CURLE_OK && !(status == 200 && at->streaming)) {
-		*rc = llm_answer_fail(a, SALVE_RETRY, "%s: %s", s->url, curl_easy_strerror(cc));
+		int cut = cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING;
+		*rc = llm_answer_fail(a, SALVE_RETRY, "%s%s: %s", cut ? "the answer was cut short: " : "",
+				      s->url, curl_easy_strerror(cc));
 		return is_transient_curl(cc) ? AGAIN : FINAL;
 	}
 	if (status == 429 || status >= 500) {
