@@ -50,6 +50,29 @@ static struct curl_slist *anthropic_headers(const struct llm_http_settings *s,
 	return n;
 }
 
+/* The API wants turns that alternate and open with the user: a turn of
+ * the same role as the one before joins it, and a conversation whose
+ * oldest turns were dropped down to an assistant's gets a user turn first. */
+static void append_turn(json_t *messages, const char *role, const char *content)
+{
+	size_t n = json_array_size(messages);
+	json_t *last = json_array_get(messages, n - 1);
+	if (!n && !strcmp(role, "assistant"))
+		json_array_append_new(messages,
+				      json_pack("{s:s, s:s}", "role", "user", "content",
+						"(earlier turns of this conversation were left out)"));
+	else if (n && !strcmp(json_string_value(json_object_get(last, "role")), role)) {
+		char *joined;
+		if (asprintf(&joined, "%s\n\n%s",
+			     json_string_value(json_object_get(last, "content")), content) >= 0) {
+			json_object_set_new(last, "content", json_string(joined));
+			free(joined);
+		}
+		return;
+	}
+	json_array_append_new(messages, json_pack("{s:s, s:s}", "role", role, "content", content));
+}
+
 static json_t *anthropic_body(const struct llm_http_settings *s,
 			      const struct salve_llm_request *req, int stream, char *err,
 			      size_t errlen)
@@ -70,8 +93,7 @@ static json_t *anthropic_body(const struct llm_http_settings *s,
 			json_decref(messages);
 			return NULL;
 		}
-		json_array_append_new(messages, json_pack("{s:s, s:s}", "role", m->role, "content",
-							  m->content));
+		append_turn(messages, m->role, m->content);
 	}
 	if (!json_array_size(messages)) {
 		snprintf(err, errlen, "the request has no user message");

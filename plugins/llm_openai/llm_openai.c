@@ -27,6 +27,7 @@
 struct openai_ctx {
 	struct llm_http_settings http; /* first: llm_http_model() and friends cast ctx */
 	int stream_usage;
+	char *max_tokens_field;
 };
 
 static struct curl_slist *openai_headers(const struct llm_http_settings *s, struct curl_slist *h)
@@ -69,8 +70,8 @@ static json_t *openai_body(const struct llm_http_settings *s, const struct salve
 	json_t *body = json_pack("{s:s, s:o, s:f, s:I, s:b}", "model", s->model, "messages",
 				 messages, "temperature",
 				 req->temperature >= 0 ? req->temperature : s->temperature,
-				 "max_tokens", (json_int_t)(req->max_tokens > 0 ? req->max_tokens
-										 : s->max_tokens),
+				 c->max_tokens_field, (json_int_t)(req->max_tokens > 0 ? req->max_tokens
+											: s->max_tokens),
 				 "stream", stream);
 	if (body && stream && c->stream_usage)
 		json_object_set_new(body, "stream_options",
@@ -147,6 +148,12 @@ static int openai_complete(void *ctx, const struct salve_llm_request *req,
 static int openai_init(struct salve_plugin *p, void *ctx)
 {
 	struct openai_ctx *c = ctx;
+	const char *field = c->max_tokens_field ? c->max_tokens_field : "";
+	if (strcmp(field, "max_tokens") && strcmp(field, "max_completion_tokens")) {
+		salve_error(p, "max_tokens_field: expected max_tokens or max_completion_tokens, "
+			       "got \"%s\"", field);
+		return -EINVAL;
+	}
 	int rc = llm_http_init(&c->http, p, openai_protocol.path, 0);
 	if (rc)
 		return rc;
@@ -160,6 +167,9 @@ static const struct salve_config_entry openai_config[] = {
 	LLM_HTTP_CONFIG_ENTRIES(struct openai_ctx, http, "https://api.openai.com/v1", "1024"),
 	{ SALVE_CFG_BOOL, "stream_usage", "true", offsetof(struct openai_ctx, stream_usage),
 	  "ask for token counts at the end of a stream (stream_options.include_usage)", 0 },
+	{ SALVE_CFG_STRING, "max_tokens_field", "max_tokens",
+	  offsetof(struct openai_ctx, max_tokens_field),
+	  "max_tokens, or max_completion_tokens for OpenAI models that want it", 0 },
 	SALVE_CONFIG_END
 };
 
