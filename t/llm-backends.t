@@ -12,7 +12,7 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-plan 68
+plan 69
 
 T=$TEST_TMPDIR
 DRIVER=$top_builddir/t/unit/llm_drive
@@ -104,6 +104,10 @@ like '^[1-9][0-9]*$' "$(field completion_tokens)" "openai: usage from the stream
 REQ=$(last_request openai)
 is "true true" "$(jget 'j(r["body"]["stream"]) + " " + j(r["body"]["stream_options"]["include_usage"])' <<<"$REQ")" \
     "openai: stream with stream_options.include_usage"
+
+drive llm_openai "${OA[@]}" -c model=fake/drip=20 -s "${MSGS[@]}"
+like '^0 (9[0-9]{2}|[1-9][0-9]{3})$' "$(field rc) $(field elapsed_ms)" \
+    "openai: a dripping stream (20 ms per event) arrives whole, at its pace ($(field elapsed_ms) ms)"
 
 drive llm_openai "${OA[@]}" -c model=gpt-test -c stream=false -s "${MSGS[@]}"
 is "0 0" "$(field rc) $(field chunks)" "openai: stream: false answers whole even to a streaming caller"

@@ -78,8 +78,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def stream_bytes(self, payload, cut_at=None):
-        """SSE bytes in HTTP chunks of 1 to 13 bytes, so events split anywhere."""
+    def stream_bytes(self, payload, cut_at=None, drip=0.0):
+        """SSE bytes in HTTP chunks of 1 to 13 bytes, so events split anywhere;
+        with drip, that many seconds pass at each event's end."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -87,12 +88,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         i, size = 0, 1
         end = len(payload) if cut_at is None else cut_at
+        next_end = payload.find(b"\n\n")
         while i < end:
             piece = payload[i:min(i + size, end)]
             self.write_chunk(piece)
             i += len(piece)
             size = size % 13 + 1
-            if i % 5 == 0:
+            if drip and 0 <= next_end < i:
+                time.sleep(drip)
+                next_end = payload.find(b"\n\n", next_end + 2)
+            elif i % 5 == 0:
                 time.sleep(0.001)
         if cut_at is not None:
             self.close_connection = True
@@ -193,10 +198,14 @@ class Handler(BaseHTTPRequestHandler):
         if m:
             time.sleep(float(m.group(1)))
             scenario = "ok"
+        m = re.fullmatch(r"drip=(\d+)", scenario)
+        drip = int(m.group(1)) / 1000.0 if m else 0.0
+        if m:
+            scenario = "ok"
 
         text = self.reply_text(body)
         if body.get("stream"):
-            return self.answer_stream(body, text, scenario)
+            return self.answer_stream(body, text, scenario, drip)
         return self.answer_whole(body, text, scenario)
 
     def fail_with(self, status):
@@ -248,7 +257,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(data)
 
-    def answer_stream(self, body, text, scenario):
+    def answer_stream(self, body, text, scenario, drip=0.0):
         model = body.get("model")
         pt, ct = self.usage(body, text)
         pieces = [text[i:i + 7] for i in range(0, len(text), 7)]
@@ -304,7 +313,7 @@ class Handler(BaseHTTPRequestHandler):
         cut_at = None
         if scenario == "cut":
             cut_at = len(b"".join(events[: len(events) // 2])) + 9  # inside an event
-        self.stream_bytes(payload, cut_at)
+        self.stream_bytes(payload, cut_at, drip)
 
 
 def main():
