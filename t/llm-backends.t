@@ -12,7 +12,7 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-plan 69
+plan 71
 
 T=$TEST_TMPDIR
 DRIVER=$top_builddir/t/unit/llm_drive
@@ -143,6 +143,10 @@ is 1 "$(field rc)" "openai: a server slower than the timeout is SALVE_RETRY"
 like 'within 1 s \(timeout\)' "$(field error)" "openai: the error says timeout"
 like '^(9[0-9]{2}|[1-2][0-9]{3})$' "$(field elapsed_ms)" "openai: it gave up after about 1 s"
 
+drive llm_openai "${OA[@]}" -c model=fake/slow=5 -c idle_timeout=1 -c timeout=60 "${MSGS[@]}"
+like '^1 .* sent nothing for 1 s \(idle_timeout\)$' "$(field rc) $(field error)" \
+    "openai: a server that goes quiet is given up after idle_timeout, and the error says so"
+
 drive llm_openai "${OA[@]}" -c model=fake/malformed "${MSGS[@]}"
 is -71 "$(field rc)" "openai: a malformed JSON answer is -EPROTO"
 like '^malformed JSON answer from .*at byte [0-9]+' "$(field error)" "openai: saying where"
@@ -184,6 +188,8 @@ like 'api_key_env: the environment variable NO_SUCH_VARIABLE_HERE is not set' "$
     "openai: a missing key variable refuses the plugin, naming the variable"
 drive llm_openai -c model=m -c base_url=ftp://x "${MSGS[@]}"
 like 'base_url: expected an http:// or https:// URL' "$OUT" "openai: a bad base_url is refused"
+drive llm_openai -c model=m -c "base_url=https://me:pw@example.com/v1" "${MSGS[@]}"
+like 'base_url: holds credentials' "$OUT" "openai: credentials in base_url are refused (they would be logged)"
 
 # --- llm_anthropic ----------------------------------------------------------------
 

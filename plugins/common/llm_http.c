@@ -127,6 +127,13 @@ int llm_http_init(struct llm_http_settings *s, struct salve_plugin *p, const cha
 		salve_error(p, "base_url: expected an http:// or https:// URL, got \"%s\"", base);
 		return -EINVAL;
 	}
+	const char *host = strstr(base, "://") + 3;
+	const char *at = strchr(host, '@');
+	if (at && at < host + strcspn(host, "/")) {
+		salve_error(p, "base_url: holds credentials (user@): they would be logged with "
+			       "every error; use api_key_env or api_key_file");
+		return -EINVAL;
+	}
 	if (strpbrk(base, " \t\r\n?#")) {
 		salve_error(p, "base_url: \"%s\" holds a space, a query or a fragment", base);
 		return -EINVAL;
@@ -144,6 +151,8 @@ int llm_http_init(struct llm_http_settings *s, struct salve_plugin *p, const cha
 		rc = check_range(p, "connect_timeout", s->connect_timeout, 1, 600);
 	if (!rc)
 		rc = check_range(p, "timeout", s->timeout, 1, 86400);
+	if (!rc)
+		rc = check_range(p, "idle_timeout", s->idle_timeout, 1, 86400);
 	if (!rc)
 		rc = check_range(p, "retries", s->retries, 0, 20);
 	if (!rc)
@@ -285,8 +294,30 @@ struct attempt {
 	int too_big;
 	int parse_error;       /* the SSE parser refused (-E2BIG, -ENOMEM) */
 	long retry_after_s;    /* -1: none */
+	long long last_byte_ms; /* when the server last sent something */
+	int idle;              /* idle_timeout ended the attempt */
 	char content_type[64];
 };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libcurl calls it about once a second, and whenever bytes move: a server
+ * quiet for idle_timeout (before its first byte or within a stream) ends
+ * the attempt. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct attempt *at = userdata;
+	if (now_ms() - at->last_byte_ms < at->s->idle_timeout * 1000LL)
+		return 0;
+	at->idle = 1;
+	return 1;
+}
 
 static long parse_retry_after(const char *v)
 {
@@ -305,6 +336,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 {
 	struct attempt *at = userdata;
 	size_t len = size * n;
+	at->last_byte_ms = now_ms();
 	char line[256];
 	size_t l = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
 	memcpy(line, data, l);
@@ -337,6 +369,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata)
 {
 	struct attempt *at = userdata;
 	size_t len = size * n;
+	at->last_byte_ms = now_ms();
 	if (!at->decided) {
 		long status = 0;
 		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -421,6 +454,11 @@ static enum verdict finish_attempt(struct attempt *at, CURLcode cc, int *rc)
 	}
 	if (at->too_big) {
 		*rc = llm_answer_fail(a, -EFBIG, "the answer from %s is larger than 16 MiB", s->url);
+		return FINAL;
+	}
+	if (at->idle) {
+		*rc = llm_answer_fail(a, SALVE_RETRY, "%s sent nothing for %ld s (idle_timeout)", s->url,
+				      s->idle_timeout);
 		return FINAL;
 	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -534,6 +572,10 @@ int llm_http_complete(struct llm_http_settings *s, const struct llm_protocol *pr
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, s->connect_timeout);
 		curl_easy_setopt(curl, CURLOPT_TIMEOUT, s->timeout);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &at);
+		at.last_byte_ms = now_ms();
 		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(curl, CURLOPT_USERAGENT, "salve/" PACKAGE_VERSION);
 		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);

@@ -30,6 +30,7 @@ struct llm_http_settings {
 	long max_tokens;
 	long connect_timeout;   /* seconds */
 	long timeout;           /* seconds for a whole request, streamed or not */
+	long idle_timeout;      /* seconds without a byte before giving up */
 	long retries;           /* further attempts after a 429, 5xx or lost connection */
 	long retry_backoff_ms;  /* the first wait, doubled each time */
 	long retry_max_wait;    /* seconds: a longer Retry-After is not waited for */
@@ -60,6 +61,8 @@ struct llm_http_settings {
 	  "seconds to connect", 0 },                                                           \
 	{ SALVE_CFG_INT, "timeout", "300", offsetof(type, member.timeout),                    \
 	  "seconds a whole request may take", 0 },                                             \
+	{ SALVE_CFG_INT, "idle_timeout", "60", offsetof(type, member.idle_timeout),           \
+	  "seconds without a byte (before or within an answer) before giving up", 0 },        \
 	{ SALVE_CFG_INT, "retries", "2", offsetof(type, member.retries),                      \
 	  "attempts after a 429, a 5xx or a lost connection", 0 },                             \
 	{ SALVE_CFG_INT, "retry_backoff_ms", "1000", offsetof(type, member.retry_backoff_ms), \
