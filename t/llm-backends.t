@@ -12,7 +12,7 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-plan 71
+plan 75
 
 T=$TEST_TMPDIR
 DRIVER=$top_builddir/t/unit/llm_drive
@@ -108,6 +108,14 @@ is "true true" "$(jget 'j(r["body"]["stream"]) + " " + j(r["body"]["stream_optio
 drive llm_openai "${OA[@]}" -c model=fake/drip=20 -s "${MSGS[@]}"
 like '^0 (9[0-9]{2}|[1-9][0-9]{3})$' "$(field rc) $(field elapsed_ms)" \
     "openai: a dripping stream (20 ms per event) arrives whole, at its pace ($(field elapsed_ms) ms)"
+
+drive llm_openai "${OA[@]}" -c model=fake/drip=20 -s -P 8 "${MSGS[@]}"
+is 8 "$(field parallel_ok)" "openai: 8 streams at once from 8 threads all arrive whole"
+like '^[0-9]+ [0-9]+$' "$(field elapsed_ms) $(field parallel_ms)" "openai: timings reported"
+ok "openai: they ran side by side, not one after another ($(field parallel_ms) ms for 8, $(field elapsed_ms) ms for 1)" \
+    test "$(field parallel_ms)" -lt $(($(field elapsed_ms) * 4))
+drive llm_anthropic "${AN[@]}" -c model=fake/drip=5 -s -P 4 "${MSGS[@]}"
+is 4 "$(field parallel_ok)" "anthropic: 4 streams at once all arrive whole"
 
 drive llm_openai "${OA[@]}" -c model=gpt-test -c stream=false -s "${MSGS[@]}"
 is "0 0" "$(field rc) $(field chunks)" "openai: stream: false answers whole even to a streaming caller"

@@ -3,10 +3,12 @@
  * core and sends it one request, for t/llm-backends.t (which runs the
  * fake servers).
  *
- *	llm_drive PLUGIN.so [-c key=value]... [-s] [-S n] [-x context.json]
+ *	llm_drive PLUGIN.so [-c key=value]... [-s] [-S n] [-P n] [-x context.json]
  *	          [-T max_tokens] [-r request_id] [role=content]...
  *
- * -s streams (an on_chunk callback), -S n stops after n chunks.  Prints
+ * -s streams (an on_chunk callback), -S n stops after n chunks, -P n first
+ * sends n requests at once from n threads, as analysis workers would, and
+ * prints how many succeeded with the same text as the one after.  Prints
  * what the plugin logged ("log: ..."), then one "name=value" line per
  * result field, chunk counts, the mock's violation count and elapsed_ms,
  * and last, after a line "text:", the answer.  Exits 0 whenever
@@ -16,6 +18,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,45 @@ static int on_chunk(const char *text, size_t len, void *userdata)
 	return st->stop_after && st->chunks >= st->stop_after;
 }
 
+struct parallel {
+	pthread_t thread;
+	const struct salve_llm_ops *ops;
+	void *ctx;
+	const struct salve_llm_request *req;
+	int stream;
+	struct streamed st;
+	struct salve_llm_response res;
+	int rc;
+};
+
+static void *parallel_run(void *arg)
+{
+	struct parallel *w = arg;
+	w->rc = w->ops->complete(w->ctx, w->req, w->stream ? on_chunk : NULL, &w->st, &w->res);
+	return NULL;
+}
+
+/* n requests at once; how many answered SALVE_OK with the text want. */
+static int run_parallel(const struct salve_llm_ops *ops, void *ctx,
+			const struct salve_llm_request *req, int stream, int n, const char *want)
+{
+	struct parallel *w = calloc((size_t)n, sizeof(*w));
+	int good = 0;
+	for (int i = 0; i < n; i++) {
+		w[i] = (struct parallel){ .ops = ops, .ctx = ctx, .req = req, .stream = stream };
+		pthread_create(&w[i].thread, NULL, parallel_run, &w[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		good += w[i].rc == SALVE_OK && w[i].res.text && want && !strcmp(w[i].res.text, want) &&
+			(!stream || (w[i].st.text.data && !strcmp(w[i].st.text.data, want)));
+		free(w[i].res.text);
+		buf_free(&w[i].st.text);
+	}
+	free(w);
+	return good;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -63,7 +105,7 @@ int main(int argc, char **argv)
 	struct salve_llm_message messages[MAX_MESSAGES];
 	struct salve_llm_request req = { .temperature = -1 };
 	struct streamed st = { 0 };
-	int stream = 0, opt;
+	int stream = 0, parallel = 0, opt;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: llm_drive PLUGIN.so [-c key=value]... [-s] [-S n] "
@@ -72,7 +114,7 @@ int main(int argc, char **argv)
 	}
 	const char *so = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "c:sS:x:T:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:sS:P:x:T:r:")) != -1) {
 		char *eq;
 		json_error_t jerr;
 		switch (opt) {
@@ -93,6 +135,9 @@ int main(int argc, char **argv)
 		case 'S':
 			stream = 1;
 			st.stop_after = (size_t)atol(optarg);
+			break;
+		case 'P':
+			parallel = atoi(optarg);
 			break;
 		case 'x':
 			req.context = json_load_file(optarg, 0, &jerr);
@@ -150,6 +195,12 @@ int main(int argc, char **argv)
 	long long t0 = now_ms();
 	rc = ops->complete(mock_plugin_ctx(p), &req, stream ? on_chunk : NULL, &st, &res);
 	long long elapsed = now_ms() - t0;
+	if (parallel > 0) {
+		long long p0 = now_ms();
+		int good = run_parallel(ops, mock_plugin_ctx(p), &req, stream, parallel, res.text);
+		printf("parallel_ok=%d\n", good);
+		printf("parallel_ms=%lld\n", now_ms() - p0);
+	}
 
 	print_log();
 	printf("rc=%d\n", rc);
