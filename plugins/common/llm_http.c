@@ -592,8 +592,9 @@ int llm_http_complete(struct llm_http_settings *s, const struct llm_protocol *pr
 			break;
 		if (attempt >= s->retries) {
 			size_t l = strlen(res->error);
-			snprintf(res->error + l, sizeof(res->error) - l, " (after %d attempts)",
-				 attempt + 1);
+			if (attempt > 0)
+				snprintf(res->error + l, sizeof(res->error) - l, " (after %d attempts)",
+					 attempt + 1);
 			break;
 		}
 		long wait = retry_after >= 0 ? retry_after * 1000 : backoff_ms(s, attempt);
