@@ -67,7 +67,7 @@ static int complete(const struct salve_llm_ops *ops, void *ctx, json_t *context,
 
 int main(void)
 {
-	plan(36);
+	plan(40);
 	const struct salve_plugin_desc *desc = salve_plugin_entry();
 	const struct salve_llm_ops *ops = (const struct salve_llm_ops *)desc->ops;
 	is_int(SALVE_KIND_LLM, desc->kind, "the plugin is an llm backend");
@@ -151,6 +151,24 @@ int main(void)
 	complete(ops, ctx, NULL, NULL, &res);
 	is_contains("carries no alert", res.text, "no context: an honest answer, not a crash");
 	free(res.text);
+
+	/* every field of the wrong type, or null: still an answer */
+	json_t *odd = json_loads(
+		"{\"alert\": {\"alert_name\": 5, \"labels\": [], \"annotations\": \"x\"},"
+		" \"similar\": [1, null, {\"resolution\": 3, \"strategies\": {}},"
+		"   {\"alert_name\": null, \"resolution\": {\"resolved\": true, \"what_worked\": [1, \"\", null],"
+		"    \"time_to_resolve_seconds\": \"soon\"}, \"starts_at\": \"2026\"}],"
+		" \"runbooks\": [\"x\", {\"similar\": [], \"global\": {\"runs\": \"many\"}, \"name\": null,"
+		"   \"common_issues\": {}}],"
+		" \"articles\": {\"slug\": \"not-an-array\"}, \"dropped\": [null, 7]}", 0, NULL);
+	is_int(SALVE_OK, complete(ops, ctx, odd, NULL, &res), "a context of odd types gives an answer");
+	ok(res.text && sections_in_order(res.text), "with the four sections");
+	free(res.text);
+	json_decref(odd);
+	json_t *not_object = json_string("alert");
+	is_int(-EINVAL, complete(ops, ctx, not_object, NULL, &res), "a context that is not an object is refused");
+	is_contains("not a JSON object", res.error, "saying so");
+	json_decref(not_object);
 
 	json_decref(demo);
 	json_decref(empty);
