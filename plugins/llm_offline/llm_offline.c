@@ -173,14 +173,26 @@ static int long_order(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The objects of a context array, in a new array: whatever else the
+ * context holds there is not an item. */
+static json_t *objects_of(json_t *context, const char *key)
+{
+	json_t *out = json_array(), *item;
+	size_t i;
+	json_array_foreach(json_object_get(context, key), i, item)
+		if (json_is_object(item))
+			json_array_append(out, item);
+	return out;
+}
+
 static void read_history(struct history *h, json_t *context, long max_similar)
 {
 	memset(h, 0, sizeof(*h));
 	h->alert = json_object_get(context, "alert");
-	h->similar = json_object_get(context, "similar");
-	h->runbooks = json_object_get(context, "runbooks");
-	h->articles = json_object_get(context, "articles");
-	h->dropped = json_object_get(context, "dropped");
+	h->similar = objects_of(context, "similar");
+	h->runbooks = objects_of(context, "runbooks");
+	h->articles = objects_of(context, "articles");
+	h->dropped = objects_of(context, "dropped");
 	h->nsimilar = json_array_size(h->similar);
 	size_t i;
 	json_t *inc;
@@ -205,10 +217,23 @@ static void read_history(struct history *h, json_t *context, long max_similar)
 	qsort(h->ttr, h->nttr, sizeof(h->ttr[0]), long_order);
 }
 
+static void free_history(struct history *h)
+{
+	json_decref(h->similar);
+	json_decref(h->runbooks);
+	json_decref(h->articles);
+	json_decref(h->dropped);
+}
+
 static double num(json_t *o, const char *key, double dflt)
 {
 	json_t *v = json_object_get(o, key);
 	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+static const char *runbook_name(json_t *rb)
+{
+	return str(rb, "name") ? str(rb, "name") : "a runbook without a name";
 }
 
 /* The best runbook: highest lower bound on similar alerts, then overall,
@@ -265,7 +290,7 @@ static void write_header(struct buf *b, const struct history *h)
 static void write_alert_line(struct buf *b, json_t *alert)
 {
 	const char *name = str(alert, "alert_name");
-	md_wrap(b, "**", name ? name : "(unnamed alert)", "**");
+	md_wrap(b, "**", name ? name : "an alert without a name", "**");
 	if (str(alert, "severity")) {
 		md_wrap(b, ", severity ", str(alert, "severity"), "");
 	}
@@ -287,7 +312,8 @@ static void write_alert_line(struct buf *b, json_t *alert)
 static void write_incident(struct buf *b, json_t *inc)
 {
 	json_t *res = json_object_get(inc, "resolution");
-	md_strong_link(b, str(inc, "alert_name"), str(inc, "link"));
+	const char *name = str(inc, "alert_name");
+	md_strong_link(b, name ? name : "an alert without a name", str(inc, "link"));
 	if (str(inc, "instance")) {
 		md_wrap(b, " on ", str(inc, "instance"), "");
 	}
@@ -393,7 +419,7 @@ static void write_other_runbooks(struct buf *b, json_t *runbooks, json_t *best)
 			continue;
 		if (!n++)
 			buf_puts(b, "Other candidates:\n\n");
-		md_wrap(b, "- **", str(rb, "name"), "**: ");
+		md_wrap(b, "- **", runbook_name(rb), "**: ");
 		if (!runs_phrase(b, json_object_get(rb, "similar"), "on similar alerts") &&
 		    !runs_phrase(b, json_object_get(rb, "global"), "overall"))
 			buf_puts(b, "no recorded runs yet");
@@ -414,7 +440,8 @@ static void write_runbook(struct buf *b, const struct history *h)
 		return;
 	}
 	json_t *sim = json_object_get(best, "similar"), *glob = json_object_get(best, "global");
-	md_wrap(b, "Run **", str(best, "name"), "**");
+	int has_runs = num(sim, "runs", 0) > 0 || num(glob, "runs", 0) > 0;
+	md_wrap(b, has_runs ? "Run **" : "Consider **", runbook_name(best), "**");
 	if (str(best, "runbook_id")) {
 		md_wrap(b, " (runbook ", str(best, "runbook_id"), ")");
 	} else if (json_is_integer(json_object_get(best, "runbook_id"))) {
@@ -439,7 +466,7 @@ static void write_runbook(struct buf *b, const struct history *h)
 	buf_puts(b, "\n\n");
 	double rate = num(sim, "runs", 0) > 0 ? num(sim, "success_rate", 0)
 					      : num(glob, "success_rate", 1);
-	if ((num(sim, "runs", 0) > 0 || num(glob, "runs", 0) > 0) && rate < 0.5)
+	if (has_runs && rate < 0.5)
 		buf_puts(b, "Its record is poor (it failed more often than it worked): read its steps "
 			    "before running it.\n\n");
 	json_t *issues = json_object_get(best, "common_issues");
@@ -508,11 +535,12 @@ static void write_dropped(struct buf *b, json_t *dropped)
 			buf_puts(b, " …");
 			break;
 		}
-		buf_puts(b, i ? "; " : " ");
-		md_text(b, str(d, "section"));
-		if (str(d, "item")) {
-			md_wrap(b, " ", str(d, "item"), "");
-		}
+		md_wrap(b, i ? "; " : " ", str(d, "section") ? str(d, "section") : "an item", "");
+		json_t *item = json_object_get(d, "item");
+		if (json_is_string(item))
+			md_wrap(b, " ", json_string_value(item), "");
+		else if (json_is_integer(item))
+			buf_printf(b, " %lld", (long long)json_integer_value(item));
 	}
 	buf_puts(b, "._\n");
 }
@@ -567,6 +595,7 @@ static int offline_complete(void *ctx, const struct salve_llm_request *req,
 		write_runbook(&b, &h);
 		write_prevention(&b, &h, c->max_articles);
 		write_dropped(&b, h.dropped);
+		free_history(&h);
 	}
 	if (!b.data) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
