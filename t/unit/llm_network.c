@@ -141,7 +141,8 @@ int main(void)
 	struct salve_llm_request no_content = { .messages = nul, .nmessages = 1, .temperature = -1 };
 	memset(&res, 0, sizeof(res));
 	ops->complete(ctx, &no_content, NULL, NULL, &res);
-	is_contains("message 0 has no role or no content", res.error, "a message without content is named");
+	is_contains("message 0 has no role or no content", res.error,
+		    "a message without content is named");
 #endif
 	struct salve_llm_request req = { .messages = msgs, .nmessages = 2, .temperature = -1 };
 	memset(&res, 0, sizeof(res));

@@ -97,8 +97,10 @@ int main(void)
 		    "the current alert is named");
 	is_contains("4 similar past incidents are on record, 3 resolved (median time to resolve 38 min)",
 		    t, "the history is counted, with the median time to resolve");
-	is_contains("[**HighMemoryUsage**](/ui/#/alerts/a1000000-0000-4000-8000-000000000001) on api-2:9100 (2026-11-21, similarity 0.94, same fingerprint and labels): resolved in 38 min, "
-		    "\"Memory cleanup runbook freed 3 GB\"", t, "the closest incident and its resolution");
+	is_contains("[**HighMemoryUsage**](/ui/#/alerts/a1000000-0000-4000-8000-000000000001) "
+		    "on api-2:9100 (2026-11-21, similarity 0.94, same fingerprint and labels): "
+		    "resolved in 38 min, \"Memory cleanup runbook freed 3 GB\"",
+		    t, "the closest incident, linked, and its resolution");
 	is_contains("fired 3 times before: it is a recurring problem", t, "recurrence is noticed");
 	is_contains("1. Ran the memory cleanup runbook (worked in 3 of 3 resolved similar incidents)",
 		    t, "what worked most often comes first, counted without regard to case");
@@ -166,7 +168,8 @@ int main(void)
 	free(res.text);
 	json_decref(odd);
 	json_t *not_object = json_string("alert");
-	is_int(-EINVAL, complete(ops, ctx, not_object, NULL, &res), "a context that is not an object is refused");
+	is_int(-EINVAL, complete(ops, ctx, not_object, NULL, &res),
+	       "a context that is not an object is refused");
 	is_contains("not a JSON object", res.error, "saying so");
 	json_decref(not_object);
 
