@@ -88,9 +88,9 @@ static int deliver_one(PGconn *db)
 		rc = db_exec(db, NULL,
 			     "UPDATE outbox SET attempts = $4::int,"
 			     " status = CASE WHEN $2::bool THEN 'delivered' WHEN $3::bool THEN 'dead' ELSE 'pending' END,"
-			     " delivered_at = CASE WHEN $2::bool THEN now() END,"
+			     " delivered_at = CASE WHEN $2::bool THEN clock_timestamp() END,"
 			     " next_attempt_at = CASE WHEN $2::bool OR $3::bool THEN next_attempt_at"
-			     "                   ELSE now() + $5::interval END,"
+			     "                   ELSE clock_timestamp() + $5::interval END,"
 			     " last_error = NULLIF($6, '')"
 			     " WHERE id = $1", 6, params);
 	}
