@@ -118,19 +118,34 @@ static int parse_state(const struct form *f, struct nagios_notification *n, cons
 
 /* Which problem the notification is about: RECOVERY names the one it
  * ends, everything else the current one; PROBLEM, RECOVERY and
- * ACKNOWLEDGEMENT cannot be about none. */
+ * ACKNOWLEDGEMENT cannot be about none.  Nagios 4.4 (Debian 12) resets
+ * the ids only after sending the RECOVERY, so there the ended problem is
+ * still in $SERVICEPROBLEMID$ and $LASTSERVICEPROBLEMID$ is the one
+ * before; newer Nagios reset first.  LAST* is the ended problem when it
+ * is set, because the current one is 0 then. */
 static int parse_problem_id(const struct form *f, struct nagios_notification *n,
 			    const char *prefix, char *err, size_t errlen)
 {
-	char name[40];
+	char name[40], last[40];
+	unsigned long long current;
 	int rc;
 
-	snprintf(name, sizeof(name), "%s%sPROBLEMID", n->type == NAGIOS_RECOVERY ? "LAST" : "",
-		 prefix);
-	if ((rc = parse_unsigned(f, name, &n->problem_id, err, errlen)) < 0)
+	snprintf(name, sizeof(name), "%sPROBLEMID", prefix);
+	snprintf(last, sizeof(last), "LAST%sPROBLEMID", prefix);
+	if ((rc = parse_unsigned(f, name, &current, err, errlen)) < 0)
 		return rc;
-	if (n->problem_id == 0 && (n->type == NAGIOS_PROBLEM || n->type == NAGIOS_RECOVERY ||
-				   n->type == NAGIOS_ACKNOWLEDGEMENT))
+	n->problem_id = current;
+	if (n->type == NAGIOS_RECOVERY) {
+		if ((rc = parse_unsigned(f, last, &n->problem_id, err, errlen)) < 0)
+			return rc;
+		if (current)
+			n->problem_id = current; /* Nagios 4.4: not reset yet */
+		if (!n->problem_id)
+			return fail(err, errlen, "%s: required for RECOVERY, a positive integer (the $%s$ "
+				    "macro; or $%s$, which Nagios 4.4 has not reset yet)", last, last, name);
+		return 0;
+	}
+	if (n->problem_id == 0 && (n->type == NAGIOS_PROBLEM || n->type == NAGIOS_ACKNOWLEDGEMENT))
 		return fail(err, errlen, "%s: required for %s, a positive integer (the $%s$ macro)",
 			    name, n->type_name, name);
 	return 0;

@@ -335,6 +335,14 @@ static void test_recovery(void)
 	is_string("CRITICAL", label(a, "state"), "labels.state is the problem's state, not OK");
 	is_string("OK - fine", annotation(a, "summary"), "the recovery output is the summary");
 
+	a = stored_one("RECOVERY from Nagios 4.4",
+		       "NOTIFICATIONTYPE=RECOVERY&HOSTNAME=web-1&SERVICEDESC=HTTP+check"
+		       "&SERVICESTATE=OK&LASTSERVICESTATE=CRITICAL&TIMET=1700000600"
+		       "&SERVICEPROBLEMID=17&LASTSERVICEPROBLEMID=0");
+	is_string("17", queries[0].params[2],
+		  "Nagios 4.4 has not reset SERVICEPROBLEMID yet: that is the problem");
+	is_string("resolved", a ? a->status : NULL, "and it resolves");
+
 	a = stored_one("RECOVERY without LASTSERVICESTATE",
 		       "NOTIFICATIONTYPE=RECOVERY&HOSTNAME=web-1&SERVICEDESC=HTTP+check"
 		       "&SERVICESTATE=OK&LASTSERVICEPROBLEMID=17&TIMET=1700000600");
@@ -454,8 +462,10 @@ static void test_bad_input(void)
 		  "SERVICEPROBLEMID: expected a non-negative integer, got \"x1\"" },
 		{ "NOTIFICATIONTYPE=PROBLEM&HOSTNAME=a&SERVICEDESC=b&SERVICESTATE=CRITICAL&SERVICEPROBLEMID=-1",
 		  "SERVICEPROBLEMID: expected a non-negative integer" },
-		{ "NOTIFICATIONTYPE=RECOVERY&HOSTNAME=a&SERVICEDESC=b&SERVICESTATE=OK&SERVICEPROBLEMID=4",
+		{ "NOTIFICATIONTYPE=RECOVERY&HOSTNAME=a&SERVICEDESC=b&SERVICESTATE=OK&SERVICEPROBLEMID=0",
 		  "LASTSERVICEPROBLEMID: required for RECOVERY" },
+		{ "NOTIFICATIONTYPE=RECOVERY&HOSTNAME=a&SERVICEDESC=b&SERVICESTATE=OK&LASTSERVICEPROBLEMID=z",
+		  "LASTSERVICEPROBLEMID: expected a non-negative integer" },
 		{ "NOTIFICATIONTYPE=RECOVERY&HOSTNAME=a&SERVICEDESC=b&SERVICESTATE=OK"
 		  "&LASTSERVICEPROBLEMID=4&LASTSERVICESTATE=PURPLE",
 		  "LASTSERVICESTATE: expected OK, WARNING, CRITICAL or UNKNOWN" },
