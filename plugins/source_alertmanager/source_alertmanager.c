@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../common/webhook_auth.h"
+#include "am_silences.h"
 
 #define ROUTE "/api/v1/sources/alertmanager"
 #define ERR_MAX 512 /* a 400's message */
@@ -29,7 +30,9 @@
 #define GO_ZERO_TIME_US INT64_C(-62135596800000000)
 
 struct am_ctx {
-	struct webhook_auth auth; /* filled by the core from am_config */
+	/* filled by the core from am_config */
+	struct webhook_auth auth;
+	struct am_silences silences;
 	struct salve_plugin *p;   /* set by init */
 };
 
@@ -301,7 +304,15 @@ static void am_stop(struct salve_plugin *p, void *ctx)
 {
 	struct am_ctx *c = ctx;
 	(void)p;
+	am_silences_stop(&c->silences);
 	webhook_auth_clear(&c->auth);
+}
+
+static int am_start(struct salve_plugin *p, void *ctx)
+{
+	struct am_ctx *c = ctx;
+	(void)p;
+	return am_silences_start(&c->silences);
 }
 
 static int am_init(struct salve_plugin *p, void *ctx)
@@ -316,6 +327,8 @@ static int am_init(struct salve_plugin *p, void *ctx)
 		if (rc < 0)
 			salve_error(p, "cannot register POST " ROUTE ": %s", strerror(-rc));
 	}
+	if (rc == 0)
+		rc = am_silences_init(p, &c->silences); /* logs its own reason */
 	if (rc < 0)
 		am_stop(p, c);
 	return rc;
@@ -325,6 +338,7 @@ static int am_init(struct salve_plugin *p, void *ctx)
 
 static const struct salve_config_entry am_config[] = {
 	WEBHOOK_AUTH_CONFIG(struct am_ctx, auth, "Alertmanager"),
+	AM_SILENCES_CONFIG(struct am_ctx, silences),
 	SALVE_CONFIG_END
 };
 
@@ -342,6 +356,7 @@ static const struct salve_plugin_desc am_desc = {
 	.config = am_config,
 	.ctx_size = sizeof(struct am_ctx),
 	.init = am_init,
+	.start = am_start,
 	.stop = am_stop,
 	.ops = &am_ops.hdr,
 };
