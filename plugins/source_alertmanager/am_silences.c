@@ -78,6 +78,26 @@ static long am_call(const struct am_silences *s, const char *base, const char *m
 	return status;
 }
 
+long am_silences_call(const struct am_silences *s, const char *method, const char *path,
+		      const char *body, char **answer, char *err, size_t errlen)
+{
+	struct answer *a = malloc(sizeof(*a));
+	long status;
+
+	*answer = NULL;
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	status = am_call(s, s->alertmanager_url, method, path, body, a, err, errlen);
+	if (status >= 0 && !(*answer = strdup(a->buf))) {
+		snprintf(err, errlen, "out of memory");
+		status = -1;
+	}
+	free(a);
+	return status;
+}
+
 /* ---- the silence ---- */
 
 static void rfc3339(time_t t, char out[32])
@@ -320,8 +340,9 @@ int am_silences_init(struct salve_plugin *p, struct am_silences *s)
 	size_t n = strlen(s->alertmanager_url);
 	while (n && s->alertmanager_url[n - 1] == '/')
 		s->alertmanager_url[--n] = '\0'; /* a path is appended */
-	if (s->duration < 60 || s->timeout < 1) {
-		salve_error(p, "silence_duration: at least 60 seconds; silence_timeout: at least 1");
+	if (s->duration < 60 || s->timeout < 1 || s->check_interval < 1) {
+		salve_error(p, "silence_duration: at least 60 seconds; silence_timeout and "
+			    "silence_check_interval: at least 1");
 		return -EINVAL;
 	}
 	if ((rc = salve_hook_register_durable(p, SALVE_EV_ALERT_ACKNOWLEDGED, on_acknowledged, s)) < 0 ||
@@ -339,11 +360,12 @@ int am_silences_start(struct am_silences *s)
 		return -ENOMEM;
 	}
 	s->curl_ready = 1;
-	return 0;
+	return am_watch_start(s);
 }
 
 void am_silences_stop(struct am_silences *s)
 {
+	am_watch_stop(s);
 	if (s->curl_ready)
 		curl_global_cleanup();
 	s->curl_ready = 0;

@@ -20,9 +20,11 @@ struct am_silences {
 	long duration;           /* seconds a silence lasts at most */
 	char *salve_url;         /* for the link in the comment; may be unset */
 	long timeout;            /* seconds per call to Alertmanager */
-	/* set by am_silences_init */
+	long check_interval;     /* seconds between looks for silenced resolutions */
+	/* set by am_silences_init and _start */
 	struct salve_plugin *p;
 	int curl_ready;
+	struct am_watch *watch;  /* the thread of am_silences_watch.c */
 };
 
 #define AM_SILENCES_CONFIG(ctx, member)                                                    \
@@ -36,12 +38,27 @@ struct am_silences {
 	{ SALVE_CFG_STRING, "salve_url", NULL, offsetof(ctx, member.salve_url),            \
 	  "salve's base URL as people reach it, for the link in the silence's comment", 0 }, \
 	{ SALVE_CFG_INT, "silence_timeout", "10", offsetof(ctx, member.timeout),           \
-	  "seconds to wait for Alertmanager's answer", 0 }
+	  "seconds to wait for Alertmanager's answer", 0 },                                \
+	{ SALVE_CFG_INT, "silence_check_interval", "60", offsetof(ctx, member.check_interval), \
+	  "seconds between checks for silenced alerts that resolved (Alertmanager "         \
+	  "does not notify those)", 0 }
 
 /* Checks the settings and registers the two durable consumers when
  * silences is on; 0 or a negative errno (logged). */
 int am_silences_init(struct salve_plugin *p, struct am_silences *s);
 int am_silences_start(struct am_silences *s);
 void am_silences_stop(struct am_silences *s);
+
+/* For am_silences_watch.c: one call to Alertmanager's API at path;
+ * returns the HTTP status (-1 when none came, err says why) and the
+ * answer, malloc'd, in *answer. */
+long am_silences_call(const struct am_silences *s, const char *method, const char *path,
+		      const char *body, char **answer, char *err, size_t errlen);
+
+/* am_silences_watch.c: Alertmanager does not notify the resolution of a
+ * silenced alert, so a thread asks it every check_interval which of the
+ * alerts salve silenced are still active, and resolves the others. */
+int am_watch_start(struct am_silences *s);
+void am_watch_stop(struct am_silences *s);
 
 #endif /* SALVE_AM_SILENCES_H */
