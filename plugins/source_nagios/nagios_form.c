@@ -55,8 +55,8 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* In place: bytes that are not UTF-8 become U+FFFD (3 bytes), so the
- * result may be longer; returns a new string or NULL. */
+/* A copy of s[0..n) in which bytes that are not UTF-8 became U+FFFD
+ * (3 bytes each, so it may be longer), or NULL. */
 static char *utf8_repair(char *s, size_t n)
 {
 	char *out = malloc(n * 3 + 1);

@@ -89,10 +89,11 @@ struct stored_row {
 };
 
 /* 0 (found or not), -EAGAIN with the database away or failing. */
-static int previous_load(struct nagios_ctx *c, const struct nagios_alert *a,
-			 const struct nagios_notification *n, struct stored_row *row)
+static int previous_load(struct nagios_ctx *c, const struct nagios_notification *n,
+			 struct stored_row *row)
 {
-	const char *params[] = { SOURCE, a->fingerprint, a->problem_id,
+	char fingerprint[17], problem_id[24];
+	const char *params[] = { SOURCE, fingerprint, problem_id,
 				 n->type == NAGIOS_RECOVERY ? "true" : "false" };
 	PGconn *db = salve_db_acquire(c->p);
 	PGresult *res;
@@ -101,9 +102,11 @@ static int previous_load(struct nagios_ctx *c, const struct nagios_alert *a,
 	memset(row, 0, sizeof(*row));
 	if (!db)
 		return -EAGAIN;
+	nagios_fingerprint(n->host, n->service, fingerprint);
+	snprintf(problem_id, sizeof(problem_id), "%llu", n->problem_id);
 	res = PQexecParams(db, previous_sql, 4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		salve_warn(c->p, "looking up problem %s of %s: %s", a->problem_id, n->host,
+		salve_warn(c->p, "looking up problem %s of %s: %s", problem_id, n->host,
 			   PQresultErrorMessage(res));
 		rc = -EAGAIN;
 	} else if (PQntuples(res) == 1) {
@@ -176,18 +179,11 @@ static void store(struct salve_request *req, struct nagios_ctx *c,
 		  const struct nagios_notification *n)
 {
 	struct salve_ingest_result result = { 0 };
-	struct nagios_alert probe, alert;
+	struct nagios_alert alert;
 	struct stored_row row;
 	int rc;
 
-	/* the fingerprint and problem id do not depend on what is stored */
-	if (nagios_alert_build(n, NULL, &probe) < 0) {
-		reject(req, c, 500, "internal", "out of memory");
-		return;
-	}
-	rc = previous_load(c, &probe, n, &row);
-	nagios_alert_clear(&probe);
-	if (rc < 0) {
+	if ((rc = previous_load(c, n, &row)) < 0) {
 		reject(req, c, 503, "database_unavailable",
 		       "the database is unavailable; the notification was not stored");
 		return;
