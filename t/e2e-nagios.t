@@ -16,6 +16,8 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/peers.sh
+. "$(dirname "$0")/lib/peers.sh"
 
 plan 20
 
@@ -32,16 +34,7 @@ fi
 NAGIOS_DIR=$(mktemp -d /tmp/salve-e2e-nagios.XXXXXX)
 NAGIOS_PID=
 stop_nagios() {
-    local i
-    if [ -n "$NAGIOS_PID" ]; then
-        kill -TERM "$NAGIOS_PID" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            _tap_is_zombie_or_gone "$NAGIOS_PID" && break
-            sleep 0.1
-        done
-        _tap_is_zombie_or_gone "$NAGIOS_PID" || kill -KILL "$NAGIOS_PID" 2>/dev/null || true
-        wait "$NAGIOS_PID" 2>/dev/null || true
-    fi
+    peer_stop "$NAGIOS_PID"
     rm -rf "$NAGIOS_DIR"
 }
 on_exit stop_nagios

@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int nagios_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -93,7 +92,7 @@ static int piece_decode(const char *in, size_t n, const char *what, char **out,
 	for (size_t i = 0; i < n; i++) {
 		if (in[i] == '\0') {
 			free(raw);
-			return fail(err, errlen, "%s: contains a NUL byte", what);
+			return nagios_fail(err, errlen, "%s: contains a NUL byte", what);
 		} else if (in[i] == '+') {
 			raw[o++] = ' ';
 		} else if (in[i] != '%') {
@@ -103,12 +102,12 @@ static int piece_decode(const char *in, size_t n, const char *what, char **out,
 			int lo = i + 2 < n ? hex_value(in[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				free(raw);
-				return fail(err, errlen, "%s: malformed %%-escape \"%.*s\"", what,
+				return nagios_fail(err, errlen, "%s: malformed %%-escape \"%.*s\"", what,
 					    (int)(n - i < 3 ? n - i : 3), in + i);
 			}
 			if (hi == 0 && lo == 0) {
 				free(raw);
-				return fail(err, errlen, "%s: contains a NUL byte (%%00)", what);
+				return nagios_fail(err, errlen, "%s: contains a NUL byte (%%00)", what);
 			}
 			raw[o++] = (char)(hi << 4 | lo);
 			i += 2;
@@ -146,14 +145,14 @@ static int field_add(struct form *f, const char *piece, size_t n, char *err, siz
 	int rc;
 
 	if (name_len == 0)
-		return fail(err, errlen, "a field without a name: \"%.*s\"",
+		return nagios_fail(err, errlen, "a field without a name: \"%.*s\"",
 			    (int)(n < 40 ? n : 40), piece);
 	if ((rc = piece_decode(piece, name_len, "a field name", &field.name, err, errlen)) < 0)
 		return rc;
 	rc = eq ? piece_decode(eq + 1, n - name_len - 1, field.name, &field.value, err, errlen)
 		: ((field.value = strdup("")) ? 0 : -ENOMEM);
 	if (rc == 0 && form_get(f, field.name))
-		rc = fail(err, errlen, "%.64s: given more than once", field.name);
+		rc = nagios_fail(err, errlen, "%.64s: given more than once", field.name);
 	if (rc == 0) {
 		struct form_field *grown = realloc(f->fields, (f->n + 1) * sizeof(*grown));
 		if (!grown) {

@@ -30,4 +30,9 @@ const char *form_get(const struct form *f, const char *name);
 
 void form_free(struct form *f);
 
+/* Formats a reason into err and returns -EINVAL: how every check of the
+ * Nagios fields says no. */
+int nagios_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* SALVE_NAGIOS_FORM_H */

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +28,6 @@ static const char *const type_names[] = {
 
 static const char *const service_states[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN", NULL };
 static const char *const host_states[] = { "UP", "DOWN", "UNREACHABLE", NULL };
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static const char *field_or_empty(const struct form *f, const char *name)
 {
@@ -65,11 +54,11 @@ static int parse_unsigned(const struct form *f, const char *name, unsigned long 
 	if (!v || !*v)
 		return 0;
 	if (*v < '0' || *v > '9')
-		return fail(err, errlen, "%s: expected a non-negative integer, got \"%.32s\"", name, v);
+		return nagios_fail(err, errlen, "%s: expected a non-negative integer, got \"%.32s\"", name, v);
 	errno = 0;
 	*out = strtoull(v, &end, 10);
 	if (*end || errno)
-		return fail(err, errlen, "%s: expected a non-negative integer, got \"%.32s\"", name, v);
+		return nagios_fail(err, errlen, "%s: expected a non-negative integer, got \"%.32s\"", name, v);
 	return 0;
 }
 
@@ -78,14 +67,14 @@ static int parse_type(const struct form *f, struct nagios_notification *n, char 
 	const char *v = form_get(f, "NOTIFICATIONTYPE");
 
 	if (!v || !*v)
-		return fail(err, errlen, "NOTIFICATIONTYPE: required");
+		return nagios_fail(err, errlen, "NOTIFICATIONTYPE: required");
 	for (size_t i = 0; i < NTYPES; i++)
 		if (!strcmp(v, type_names[i])) {
 			n->type = (enum nagios_type)i;
 			n->type_name = type_names[i];
 			return 0;
 		}
-	return fail(err, errlen, "NOTIFICATIONTYPE: unknown value \"%.32s\" (expected PROBLEM, "
+	return nagios_fail(err, errlen, "NOTIFICATIONTYPE: unknown value \"%.32s\" (expected PROBLEM, "
 		    "RECOVERY, ACKNOWLEDGEMENT, FLAPPINGSTART, FLAPPINGSTOP, FLAPPINGDISABLED, "
 		    "DOWNTIMESTART, DOWNTIMEEND, DOWNTIMECANCELLED or CUSTOM)", v);
 }
@@ -101,15 +90,15 @@ static int parse_state(const struct form *f, struct nagios_notification *n, cons
 	snprintf(last, sizeof(last), "LAST%sSTATE", prefix);
 	n->state = form_get(f, name);
 	if (!n->state || !*n->state)
-		return fail(err, errlen, "%s: required for a %s notification", name,
+		return nagios_fail(err, errlen, "%s: required for a %s notification", name,
 			    n->service ? "service" : "host");
 	if (!in_list(n->state, states))
-		return fail(err, errlen, "%s: expected %s, got \"%.32s\"", name, expected, n->state);
+		return nagios_fail(err, errlen, "%s: expected %s, got \"%.32s\"", name, expected, n->state);
 	n->problem_state = NULL;
 	if (n->type == NAGIOS_RECOVERY) {
 		const char *v = form_get(f, last);
 		if (v && *v && !in_list(v, states))
-			return fail(err, errlen, "%s: expected %s, got \"%.32s\"", last, expected, v);
+			return nagios_fail(err, errlen, "%s: expected %s, got \"%.32s\"", last, expected, v);
 		if (v && *v)
 			n->problem_state = v;
 	}
@@ -141,12 +130,12 @@ static int parse_problem_id(const struct form *f, struct nagios_notification *n,
 		if (current)
 			n->problem_id = current; /* Nagios 4.4: not reset yet */
 		if (!n->problem_id)
-			return fail(err, errlen, "%s: required for RECOVERY, a positive integer (the $%s$ "
+			return nagios_fail(err, errlen, "%s: required for RECOVERY, a positive integer (the $%s$ "
 				    "macro; or $%s$, which Nagios 4.4 has not reset yet)", last, last, name);
 		return 0;
 	}
 	if (n->problem_id == 0 && (n->type == NAGIOS_PROBLEM || n->type == NAGIOS_ACKNOWLEDGEMENT))
-		return fail(err, errlen, "%s: required for %s, a positive integer (the $%s$ macro)",
+		return nagios_fail(err, errlen, "%s: required for %s, a positive integer (the $%s$ macro)",
 			    name, n->type_name, name);
 	return 0;
 }
@@ -163,7 +152,7 @@ int nagios_notification_parse(const struct form *f, int64_t now_us,
 		return rc;
 	n->host = form_get(f, "HOSTNAME");
 	if (!n->host || !*n->host)
-		return fail(err, errlen, "HOSTNAME: required");
+		return nagios_fail(err, errlen, "HOSTNAME: required");
 	n->service = form_get(f, "SERVICEDESC");
 	if (n->service && !*n->service)
 		n->service = NULL;
@@ -174,7 +163,7 @@ int nagios_notification_parse(const struct form *f, int64_t now_us,
 	    (rc = parse_unsigned(f, "TIMET", &timet, err, errlen)) < 0)
 		return rc;
 	if (timet > (unsigned long long)(INT64_MAX / 1000000))
-		return fail(err, errlen, "TIMET: %llu is too far in the future", timet);
+		return nagios_fail(err, errlen, "TIMET: %llu is too far in the future", timet);
 	n->time_us = timet ? (int64_t)timet * 1000000 : now_us;
 	n->output = field_or_empty(f, n->service ? "SERVICEOUTPUT" : "HOSTOUTPUT");
 	n->long_output = field_or_empty(f, n->service ? "LONGSERVICEOUTPUT" : "LONGHOSTOUTPUT");
