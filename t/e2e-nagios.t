@@ -19,7 +19,7 @@ set -euo pipefail
 # shellcheck source=t/lib/peers.sh
 . "$(dirname "$0")/lib/peers.sh"
 
-plan 20
+plan 21
 
 NAGIOS_BIN=${SALVE_TEST_NAGIOS:-/usr/sbin/nagios4}
 CHECK_DUMMY=${SALVE_TEST_CHECK_DUMMY:-/usr/lib/nagios/plugins/check_dummy}
@@ -59,7 +59,10 @@ echo 2 >"$STATE_FILE"
 # the characters a shell would choke on.
 cat >"$NAGIOS_DIR/bin/check-from-file" <<EOF
 #!/bin/sh
-exec "$CHECK_DUMMY" "\$(cat "\$1")" "it's \"broken\"; badly"
+"$CHECK_DUMMY" "\$(cat "\$1")" "it's \"broken\"; badly"
+rc=\$?
+printf 'detail one\\nC:\\\\data\ndetail two\n'
+exit \$rc
 EOF
 chmod 755 "$NAGIOS_DIR/bin/check-from-file" "$NAGIOS_DIR/bin/salve-nagios-notify"
 
@@ -221,6 +224,8 @@ is 'salve-e2e-host|Disk "data"|CRITICAL' \
 # (Nagios itself turns ';' in plugin output into ':')
 is "CRITICAL: it's \"broken\": badly" "$(alert_sql "annotations->>'summary'")" \
     "the plugin output arrives with its quotes"
+is $'detail one\nC:\\data\ndetail two' "$(alert_sql "annotations->>'description'")" \
+    "the long output arrives with its line break and its backslashes as the check printed them"
 like '^[1-9][0-9]*$' "$(alert_sql "annotations->>'nagios_problem_id'")" \
     "the Nagios problem id is kept"
 ALERT_ID=$(alert_sql id)

@@ -256,6 +256,30 @@ static json_t *build_labels(const struct nagios_notification *n, const char *ale
 	return labels;
 }
 
+/* Nagios keeps long output on one line, "\n" for a line break and "\\"
+ * for a backslash, and hands it to notifications that way; a reader wants
+ * the lines.  Other backslashes stay as they are. */
+static json_t *long_output_text(const char *escaped)
+{
+	char *text = malloc(strlen(escaped) + 1), *o = text;
+	json_t *v;
+
+	if (!text)
+		return NULL;
+	for (const char *s = escaped; *s; s++) {
+		if (s[0] == '\\' && (s[1] == 'n' || s[1] == '\\')) {
+			*o++ = s[1] == 'n' ? '\n' : '\\';
+			s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	v = json_string(text);
+	free(text);
+	return v;
+}
+
 /* Later notifications keep what earlier ones annotated (flapping,
  * downtime, acknowledgement); the output is the latest. */
 static json_t *build_annotations(const struct nagios_notification *n,
@@ -272,7 +296,7 @@ static json_t *build_annotations(const struct nagios_notification *n,
 	if (*n->output)
 		rc |= set_str(ann, "summary", n->output);
 	if (*n->long_output)
-		rc |= set_str(ann, "description", n->long_output);
+		rc |= json_object_set_new(ann, "description", long_output_text(n->long_output));
 	rc |= annotate_type(n, ann);
 	if (rc) {
 		json_decref(ann);

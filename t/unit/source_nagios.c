@@ -296,6 +296,14 @@ static void test_service_problem(void)
 		  "the output survives quotes and semicolons as annotations.summary");
 	is_string("line 1\nline 2", annotation(a, "description"),
 		  "the long output keeps its line break as annotations.description");
+
+	a = stored_one("PROBLEM with Nagios-escaped long output",
+		       "NOTIFICATIONTYPE=PROBLEM&HOSTNAME=web-1&SERVICEDESC=HTTP+check"
+		       "&SERVICESTATE=CRITICAL&SERVICEPROBLEMID=17"
+		       "&LONGSERVICEOUTPUT=one%5Cntwo+C%3A%5C%5Cdata+%5Ct");
+	is_string("one\ntwo C:\\data \\t", annotation(a, "description"),
+		  "Nagios' \\n and \\\\ in long output become a line break and a backslash, "
+		  "other backslashes stay");
 	is_string("17", annotation(a, "nagios_problem_id"), "the problem id is kept");
 	is_string("PROBLEM", annotation(a, "nagios_notification"), "and the notification type");
 	is_int(1, nqueries, "one lookup of the stored problem");
