@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 
 #include "../common/webhook_auth.h"
@@ -322,6 +323,19 @@ static void nagios_stop(struct salve_plugin *p, void *ctx)
 	webhook_auth_clear(&c->auth);
 }
 
+/* Says at start, not at the first acknowledgement, that the command file
+ * cannot be written; acknowledgements wait in the outbox until it can. */
+static int nagios_start(struct salve_plugin *p, void *ctx)
+{
+	struct nagios_ctx *c = ctx;
+
+	if (c->command_file && *c->command_file && access(c->command_file, W_OK) < 0)
+		salve_warn(p, "command_file %s: %s; acknowledgements will wait until Nagios "
+			   "creates it and salved may write it (the nagios group)", c->command_file,
+			   strerror(errno));
+	return 0;
+}
+
 static int nagios_init(struct salve_plugin *p, void *ctx)
 {
 	struct nagios_ctx *c = ctx;
@@ -371,6 +385,7 @@ static const struct salve_plugin_desc nagios_desc = {
 	.config = nagios_config,
 	.ctx_size = sizeof(struct nagios_ctx),
 	.init = nagios_init,
+	.start = nagios_start,
 	.stop = nagios_stop,
 	.ops = &nagios_ops.hdr,
 };

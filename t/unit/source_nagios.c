@@ -582,6 +582,9 @@ static void test_ack_back(const char *dir)
 	struct salve_plugin *p = plugin_with((const char *const[]){
 		"auth", "none", "command_file", fifo, "ack_persistent", "true", NULL }, &rc);
 	is_int(0, rc, "with command_file the plugin initialises");
+	mock_log_clear();
+	is_int(0, mock_plugin_start(p), "and starts");
+	ok(mock_log_find("command_file") == NULL, "without a warning: the FIFO is writable");
 	ok(mock_hook_count() == 1 && mock_hook_get(0)->durable &&
 	   mock_hook_get(0)->ev == SALVE_EV_ALERT_ACKNOWLEDGED,
 	   "and consumes alert.acknowledged durably");
@@ -623,6 +626,13 @@ static void test_ack_back(const char *dir)
 	json_decref(ev);
 	mock_plugin_free(p);
 	unlink(fifo);
+
+	p = plugin_with((const char *const[]){ "auth", "none", "command_file", fifo, NULL }, &rc);
+	mock_log_clear();
+	is_int(0, mock_plugin_start(p), "a missing command file does not stop the plugin");
+	ok(mock_log_find("No such file or directory; acknowledgements will wait") != NULL,
+	   "but it warns at start");
+	mock_plugin_free(p);
 }
 
 int main(void)
