@@ -12,6 +12,8 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/peers.sh
+. "$(dirname "$0")/lib/peers.sh"
 
 plan 17
 
@@ -34,34 +36,10 @@ export SALVE_TOKEN
 AM_DIR=$TEST_TMPDIR/alertmanager
 PROM_DIR=$TEST_TMPDIR/prometheus
 mkdir -p "$AM_DIR/data" "$PROM_DIR/data"
-AM_LOG=$AM_DIR/alertmanager.log
 PROM_LOG=$PROM_DIR/prometheus.log
 AM_PID=
 PROM_PID=
-
-stop_peer() {
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        _tap_is_zombie_or_gone "$pid" && break
-        sleep 0.1
-    done
-    _tap_is_zombie_or_gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-on_exit 'stop_peer "$PROM_PID"; stop_peer "$AM_PID"'
-
-# wait_http URL SECONDS PID: until URL answers 2xx, or PID exits.
-wait_http() {
-    local url=$1 secs=$2 pid=$3 i
-    for ((i = 0; i < secs * 10; i++)); do
-        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
-        _tap_is_zombie_or_gone "$pid" && return 1
-        sleep 0.1
-    done
-    return 1
-}
+on_exit 'peer_stop "$PROM_PID"; peer_stop "$AM_PID"'
 
 # --- Alertmanager ------------------------------------------------------------------
 
@@ -85,24 +63,7 @@ receivers:
 EOF
 
 am_started=0
-for attempt in 1 2 3; do
-    AM_PORT=$(salve_free_port) || bail_out "no free port on 127.0.0.1"
-    AM_URL=http://127.0.0.1:$AM_PORT
-    echo "--- $(date '+%F %T') alertmanager attempt $attempt on $AM_URL" >>"$AM_LOG"
-    _tap_spawn "$AM_LOG" "$AM_BIN" \
-        --config.file="$AM_DIR/alertmanager.yml" \
-        --storage.path="$AM_DIR/data" \
-        --web.listen-address="127.0.0.1:$AM_PORT" \
-        --cluster.listen-address= \
-        --log.level=debug
-    AM_PID=$_TAP_BG_PID
-    if wait_http "$AM_URL/-/ready" 30 "$AM_PID"; then
-        am_started=1
-        break
-    fi
-    stop_peer "$AM_PID"
-    AM_PID=
-done
+peer_start_alertmanager "$AM_DIR" && am_started=1
 ok "prometheus-alertmanager runs on $AM_URL without gossip" test "$am_started" = 1
 if [ "$am_started" != 1 ]; then
     diag "the end of $AM_LOG:" "$(tail -n 30 "$AM_LOG")"
@@ -146,24 +107,13 @@ rule_files:
 EOF
 
 prom_started=0
-for attempt in 1 2 3; do
-    PROM_PORT=$(salve_free_port) || bail_out "no free port on 127.0.0.1"
-    PROM_URL=http://127.0.0.1:$PROM_PORT
-    echo "--- $(date '+%F %T') prometheus attempt $attempt on $PROM_URL" >>"$PROM_LOG"
-    _tap_spawn "$PROM_LOG" "$PROM_BIN" \
-        --config.file="$PROM_DIR/prometheus.yml" \
-        --storage.tsdb.path="$PROM_DIR/data" \
-        --web.listen-address="127.0.0.1:$PROM_PORT" \
-        --rules.alert.resend-delay=1s \
-        --log.level=debug
-    PROM_PID=$_TAP_BG_PID
-    if wait_http "$PROM_URL/-/ready" 30 "$PROM_PID"; then
-        prom_started=1
-        break
-    fi
-    stop_peer "$PROM_PID"
-    PROM_PID=
-done
+peer_start prometheus "$PROM_LOG" /-/ready "$PROM_BIN" \
+    --config.file="$PROM_DIR/prometheus.yml" \
+    --storage.tsdb.path="$PROM_DIR/data" \
+    --web.listen-address="127.0.0.1:@PORT@" \
+    --rules.alert.resend-delay=1s \
+    --log.level=debug && prom_started=1
+PROM_PID=$PEER_PID PROM_PORT=$PEER_PORT PROM_URL=$PEER_URL
 ok "prometheus runs on $PROM_URL" test "$prom_started" = 1
 if [ "$prom_started" != 1 ]; then
     diag "the end of $PROM_LOG:" "$(tail -n 30 "$PROM_LOG")"

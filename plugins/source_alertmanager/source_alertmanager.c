@@ -12,7 +12,6 @@
  * sending it again would not help.  Unknown fields are ignored, so newer
  * Alertmanagers (notification_reason, routeLabels...) keep working.
  */
-#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <salve/plugin.h>
 
 #include <errno.h>
@@ -21,106 +20,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "../common/webhook_auth.h"
+#include "am_silences.h"
 
 #define ROUTE "/api/v1/sources/alertmanager"
-#define TOKEN_FILE_MAX 4096
 #define ERR_MAX 512 /* a 400's message */
 /* Go's zero time.Time, 0001-01-01T00:00:00Z: Alertmanager's "unset". */
 #define GO_ZERO_TIME_US INT64_C(-62135596800000000)
 
-enum am_auth { AUTH_NONE, AUTH_BEARER, AUTH_BASIC };
-
 struct am_ctx {
 	/* filled by the core from am_config */
-	char *auth;
-	char *bearer_token;
-	char *bearer_token_file;
-	char *basic_user;
-	char *basic_password;
-	/* set by init */
-	struct salve_plugin *p;
-	enum am_auth mode;
-	char *file_token;     /* read from bearer_token_file; ours */
-	const char *token;    /* the bearer token in force */
-	char *basic_expected; /* "user:password"; ours */
+	struct webhook_auth auth;
+	struct am_silences silences;
+	struct salve_plugin *p;   /* set by init */
 };
-
-/* ---- authentication ---- */
-
-/* Compares in time that depends on the lengths only, never on where the
- * first difference is.  want is never empty (init refuses that). */
-static int secret_equal(const char *want, const char *got, size_t got_len)
-{
-	size_t want_len = strlen(want);
-	volatile unsigned char diff = want_len != got_len;
-	for (size_t i = 0; i < got_len; i++)
-		diff |= (unsigned char)(got[i] ^ want[i % want_len]);
-	return diff == 0;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-/* Standard base64, padding optional.  Returns a malloc'd buffer and its
- * length, or NULL for anything that is not base64. */
-static char *b64_decode(const char *in, size_t *out_len)
-{
-	size_t n = strlen(in);
-	while (n && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1 || strlen(in) - n > 2)
-		return NULL;
-	char *out = malloc(n / 4 * 3 + 3);
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; out && i < n; i++) {
-		int v = b64_value(in[i]);
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	if (out)
-		*out_len = o;
-	return out;
-}
-
-static int auth_ok(const struct am_ctx *c, const char *header)
-{
-	if (c->mode == AUTH_NONE)
-		return 1;
-	const char *scheme = c->mode == AUTH_BEARER ? "Bearer" : "Basic";
-	size_t n = strlen(scheme);
-	/* The scheme is case-insensitive (RFC 9110 section 11.1). */
-	if (!header || strncasecmp(header, scheme, n) || header[n] != ' ')
-		return 0;
-	const char *cred = header + n;
-	while (*cred == ' ')
-		cred++;
-	if (c->mode == AUTH_BEARER)
-		return secret_equal(c->token, cred, strlen(cred));
-
-	size_t len;
-	char *pair = b64_decode(cred, &len);
-	int good = pair && secret_equal(c->basic_expected, pair, len);
-	free(pair);
-	return good;
-}
 
 /* ---- payload ---- */
 
@@ -312,17 +226,8 @@ static void am_receive(struct salve_request *req, void *userdata)
 	size_t len = 0, n, i;
 	int rc = 0;
 
-	if (!auth_ok(c, salve_request_header(req, "Authorization"))) {
-		salve_respond_header(req, "WWW-Authenticate", c->mode == AUTH_BEARER
-				     ? "Bearer realm=\"salve\"" : "Basic realm=\"salve\"");
-		if (c->mode == AUTH_BEARER)
-			reject(req, c, 401, "unauthorized",
-			       "expected \"Authorization: Bearer <token>\" with the "
-			       "token of bearer_token or bearer_token_file");
-		else
-			reject(req, c, 401, "unauthorized",
-			       "expected \"Authorization: Basic <base64 of user:password>\" "
-			       "with basic_user and basic_password");
+	if (!webhook_auth_ok(&c->auth, salve_request_header(req, "Authorization"))) {
+		webhook_auth_refuse(c->p, &c->auth, req, "webhook");
 		return;
 	}
 
@@ -395,110 +300,19 @@ out:
 
 /* ---- lifecycle ---- */
 
-static int read_token_file(struct am_ctx *c)
-{
-	FILE *f = fopen(c->bearer_token_file, "r");
-	if (!f) {
-		int e = errno;
-		salve_error(c->p, "bearer_token_file %s: %s", c->bearer_token_file,
-			    strerror(e));
-		return -e;
-	}
-	char *buf = malloc(TOKEN_FILE_MAX + 1);
-	size_t len = buf ? fread(buf, 1, TOKEN_FILE_MAX + 1, f) : 0;
-	int failed = !buf || ferror(f);
-	fclose(f);
-	if (failed) {
-		salve_error(c->p, "bearer_token_file %s: cannot read it",
-			    c->bearer_token_file);
-		free(buf);
-		return -EIO;
-	}
-	if (len > TOKEN_FILE_MAX) {
-		salve_error(c->p, "bearer_token_file %s: longer than %d bytes; is it the right file?",
-			    c->bearer_token_file, TOKEN_FILE_MAX);
-		free(buf);
-		return -EINVAL;
-	}
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	if (!len || strlen(buf) != len) {
-		salve_error(c->p, "bearer_token_file %s: %s", c->bearer_token_file,
-			    len ? "contains a NUL byte" : "is empty");
-		free(buf);
-		return -EINVAL;
-	}
-	c->file_token = buf;
-	c->token = buf;
-	return 0;
-}
-
-static int is_set(const char *s)
-{
-	return s && *s;
-}
-
 static void am_stop(struct salve_plugin *p, void *ctx)
 {
 	struct am_ctx *c = ctx;
 	(void)p;
-	if (c->file_token)
-		explicit_bzero(c->file_token, strlen(c->file_token));
-	if (c->basic_expected)
-		explicit_bzero(c->basic_expected, strlen(c->basic_expected));
-	free(c->file_token);
-	free(c->basic_expected);
-	c->file_token = c->basic_expected = NULL;
-	c->token = NULL;
+	am_silences_stop(&c->silences);
+	webhook_auth_clear(&c->auth);
 }
 
-static int am_auth_setup(struct am_ctx *c)
+static int am_start(struct salve_plugin *p, void *ctx)
 {
-	const char *auth = c->auth ? c->auth : "bearer";
-
-	if (!strcmp(auth, "none")) {
-		c->mode = AUTH_NONE;
-		salve_warn(c->p, "auth is none: anyone who can reach " ROUTE " can post alerts");
-		return 0;
-	}
-	if (!strcmp(auth, "bearer")) {
-		c->mode = AUTH_BEARER;
-		if (is_set(c->bearer_token) && is_set(c->bearer_token_file)) {
-			salve_error(c->p, "auth is bearer: set bearer_token or bearer_token_file, not both");
-			return -EINVAL;
-		}
-		if (is_set(c->bearer_token_file))
-			return read_token_file(c);
-		if (!is_set(c->bearer_token)) {
-			salve_error(c->p, "auth is bearer but neither bearer_token "
-				    "nor bearer_token_file is set");
-			return -EINVAL;
-		}
-		c->token = c->bearer_token;
-		return 0;
-	}
-	if (!strcmp(auth, "basic")) {
-		c->mode = AUTH_BASIC;
-		if (!is_set(c->basic_user) || !is_set(c->basic_password)) {
-			salve_error(c->p, "auth is basic: basic_user and basic_password are both required");
-			return -EINVAL;
-		}
-		if (strchr(c->basic_user, ':')) {
-			salve_error(c->p, "basic_user: must not contain ':' (RFC 7617)");
-			return -EINVAL;
-		}
-		size_t len = strlen(c->basic_user) + 1 + strlen(c->basic_password) + 1;
-		c->basic_expected = malloc(len);
-		if (!c->basic_expected) {
-			salve_error(c->p, "out of memory");
-			return -ENOMEM;
-		}
-		snprintf(c->basic_expected, len, "%s:%s", c->basic_user, c->basic_password);
-		return 0;
-	}
-	salve_error(c->p, "auth: invalid value \"%s\" (expected none, bearer or basic)", auth);
-	return -EINVAL;
+	struct am_ctx *c = ctx;
+	(void)p;
+	return am_silences_start(&c->silences);
 }
 
 static int am_init(struct salve_plugin *p, void *ctx)
@@ -507,12 +321,14 @@ static int am_init(struct salve_plugin *p, void *ctx)
 	int rc;
 
 	c->p = p;
-	rc = am_auth_setup(c); /* logs its own reason */
+	rc = webhook_auth_setup(p, &c->auth, ROUTE); /* logs its own reason */
 	if (rc == 0) {
 		rc = salve_route_add(p, "POST", ROUTE, SALVE_ROLE_PUBLIC, am_receive, c);
 		if (rc < 0)
 			salve_error(p, "cannot register POST " ROUTE ": %s", strerror(-rc));
 	}
+	if (rc == 0)
+		rc = am_silences_init(p, &c->silences); /* logs its own reason */
 	if (rc < 0)
 		am_stop(p, c);
 	return rc;
@@ -521,17 +337,8 @@ static int am_init(struct salve_plugin *p, void *ctx)
 /* ---- descriptor ---- */
 
 static const struct salve_config_entry am_config[] = {
-	{ SALVE_CFG_STRING, "auth", "bearer", offsetof(struct am_ctx, auth),
-	  "how Alertmanager authenticates: none, bearer or basic", 0 },
-	{ SALVE_CFG_STRING, "bearer_token", NULL, offsetof(struct am_ctx, bearer_token),
-	  "the token of http_config.authorization (auth: bearer)", SALVE_CFG_SECRET },
-	{ SALVE_CFG_STRING, "bearer_token_file", NULL,
-	  offsetof(struct am_ctx, bearer_token_file),
-	  "a file holding the token, read at start; a trailing newline is ignored", 0 },
-	{ SALVE_CFG_STRING, "basic_user", NULL, offsetof(struct am_ctx, basic_user),
-	  "the user of http_config.basic_auth (auth: basic)", 0 },
-	{ SALVE_CFG_STRING, "basic_password", NULL, offsetof(struct am_ctx, basic_password),
-	  "the password of http_config.basic_auth (auth: basic)", SALVE_CFG_SECRET },
+	WEBHOOK_AUTH_CONFIG(struct am_ctx, auth, "Alertmanager"),
+	AM_SILENCES_CONFIG(struct am_ctx, silences),
 	SALVE_CONFIG_END
 };
 
@@ -549,6 +356,7 @@ static const struct salve_plugin_desc am_desc = {
 	.config = am_config,
 	.ctx_size = sizeof(struct am_ctx),
 	.init = am_init,
+	.start = am_start,
 	.stop = am_stop,
 	.ops = &am_ops.hdr,
 };

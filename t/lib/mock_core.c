@@ -982,19 +982,38 @@ int salve_time_parse_rfc3339(const char *text, int64_t *out_us)
 	return rfc3339_parse(text, out_us);
 }
 
-/* ---- database: the mock has none ---- */
+/* ---- database: none, unless a test hands out a fake handle ---- */
+
+static PGconn *db_handle;
+static int db_out; /* connections handed out and not yet released */
+
+void mock_db_set(PGconn *conn)
+{
+	db_handle = conn;
+}
+
+int mock_db_outstanding(void)
+{
+	return db_out;
+}
 
 PGconn *salve_db_acquire(struct salve_plugin *p)
 {
 	(void)p;
-	return NULL;
+	if (db_handle)
+		db_out++;
+	return db_handle;
 }
 
 void salve_db_release(struct salve_plugin *p, PGconn *conn)
 {
-	if (conn)
+	if (!conn)
+		return;
+	if (conn != db_handle || db_out == 0)
 		violation("%s released a connection the mock never gave out",
 			  p->prefix);
+	else
+		db_out--;
 }
 
 /* ---- the contract ---- */
@@ -1007,6 +1026,8 @@ void mock_reset(void)
 	mock_alerts_clear();
 	mock_ingest_set(0, NULL);
 	violations = 0;
+	db_handle = NULL;
+	db_out = 0;
 	/* Give the arrays back too, so leak checkers see a clean exit. */
 	free(logs);
 	free(alerts);

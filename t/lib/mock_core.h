@@ -120,6 +120,15 @@ size_t mock_alerts_count(void);
 const struct salve_alert_in *mock_alert(size_t i);
 void mock_alerts_clear(void); /* also resets the call count */
 
+/* ---- database ---- */
+
+/* From now on salve_db_acquire() hands out conn (NULL: the database is
+ * away, the default).  The mock speaks no SQL: a test that gives out a
+ * handle defines the libpq functions the plugin calls.  Releasing another
+ * handle, or one more than was acquired, is a violation. */
+void mock_db_set(PGconn *conn);
+int mock_db_outstanding(void); /* acquired and not released */
+
 /* ---- the contract ---- */
 
 size_t mock_violations(void);
