@@ -10,6 +10,8 @@
  *   evidence = Wilson lower bound (95%) of the successes on the similar
  *              incidents, or, with no such runs, half that of all its runs
  *   score    = 0.8 * evidence + 0.2 * (triggers match)
+ * The global figures and common issues cover every execution; they are
+ * computed at most every RECOMMEND_GLOBAL_TTL seconds per process.
  * The item shape is in doc/ARCHITECTURE.md ("the shared shapes").
  */
 #ifndef SALVE_RECOMMEND_H
@@ -22,6 +24,7 @@
 #define RECOMMEND_SIMILAR 20
 #define RECOMMEND_LIMIT_MAX 50
 #define RECOMMEND_Z 1.96
+#define RECOMMEND_GLOBAL_TTL 30
 
 /* The counts of one runbook's runs. */
 struct recommend_runs {

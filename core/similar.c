@@ -112,41 +112,33 @@ static json_t *label_subsets(json_t *labels, double threshold)
 
 /* ---- candidates ---- */
 
-/* $1 id, $2 source, $3 fingerprint, $4 labels without alertname, $5 label
- * subsets, $6 alert_name, $7 name threshold, $8 candidates per strategy.
- * The distinct names come from a loose scan of alerts_name_started_idx;
- * the name strategy looks under the 20 nearest. */
+/* Every known name with its similarity to $1 (alert_names is small). */
+static const char names_sql[] =
+	"SELECT name, similarity(words, salve_name_words($1)) FROM alert_names";
+
+/* $1 id, $2 source, $3 fingerprint, $4 label subsets, $5 the names to look
+ * under, $6 candidates per strategy.  Each branch reads its rows straight
+ * from its index; duplicates are merged by the caller. */
 static const char candidates_sql[] =
-	"WITH RECURSIVE names(n) AS ("
-	"   (SELECT alert_name FROM alerts ORDER BY alert_name LIMIT 1)"
-	"   UNION ALL"
-	"   SELECT (SELECT a.alert_name FROM alerts a WHERE a.alert_name > names.n"
-	"           ORDER BY a.alert_name LIMIT 1) FROM names WHERE names.n IS NOT NULL),"
-	" near_names AS ("
-	"   SELECT n FROM names"
-	"    WHERE n IS NOT NULL AND similarity(salve_name_words(n), salve_name_words($6)) >= $7::float8"
-	"    ORDER BY similarity(salve_name_words(n), salve_name_words($6)) DESC, n LIMIT 20),"
-	" found AS ("
-	"   (SELECT a.id FROM alerts a WHERE a.source = $2 AND a.fingerprint = $3 AND a.id <> $1::uuid"
-	"     ORDER BY a.starts_at DESC LIMIT $8::int)"
-	"   UNION"
-	"   (SELECT a.id FROM alerts a"
-	"     WHERE a.labels @> ANY (ARRAY(SELECT jsonb_array_elements($5::jsonb))) AND a.id <> $1::uuid"
-	"     ORDER BY a.starts_at DESC LIMIT $8::int * 20)"
-	"   UNION"
-	"   (SELECT x.id FROM near_names t CROSS JOIN LATERAL"
-	"     (SELECT a.id FROM alerts a WHERE a.alert_name = t.n AND a.id <> $1::uuid"
-	"       ORDER BY a.starts_at DESC LIMIT $8::int) x))"
-	" SELECT a.id, (a.source = $2 AND a.fingerprint = $3)::int,"
-	"        CASE WHEN p.total + c.total - c.shared > 0"
-	"             THEN c.shared::float8 / (p.total + c.total - c.shared) ELSE 0 END,"
-	"        similarity(salve_name_words(a.alert_name), salve_name_words($6)),"
+	"(SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
 	"        extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
-	"   FROM found f JOIN alerts a ON a.id = f.id"
-	"   CROSS JOIN (SELECT count(*) AS total FROM jsonb_object_keys($4::jsonb)) p"
-	"   CROSS JOIN LATERAL (SELECT count(*) AS total,"
-	"                              count(*) FILTER (WHERE $4::jsonb @> jsonb_build_object(e.key, e.value)) AS shared"
-	"                         FROM jsonb_each(a.labels - 'alertname') e) c";
+	"   FROM alerts a WHERE a.source = $2 AND a.fingerprint = $3 AND a.id <> $1::uuid"
+	"  ORDER BY a.starts_at DESC LIMIT $6::int)"
+	" UNION ALL"
+	" (SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
+	"         extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
+	"    FROM alerts a"
+	"   WHERE a.labels @> ANY (ARRAY(SELECT jsonb_array_elements($4::jsonb))) AND a.id <> $1::uuid"
+	"   ORDER BY a.starts_at DESC LIMIT $6::int * 20)"
+	" UNION ALL"
+	" (SELECT x.* FROM jsonb_array_elements_text($5::jsonb) AS t(name) CROSS JOIN LATERAL"
+	"   (SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
+	"           extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
+	"      FROM alerts a WHERE a.alert_name = t.name AND a.id <> $1::uuid"
+	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)";
+
+/* The names strategy looks under this many of the nearest names. */
+#define NAMES_MAX 10
 
 struct candidate {
 	char id[40];
@@ -161,6 +153,11 @@ static int by_score(const void *a, const void *b)
 	if (x->score != y->score)
 		return x->score < y->score ? 1 : -1;
 	return strcmp(x->id, y->id);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct candidate *)a)->id, ((const struct candidate *)b)->id);
 }
 
 static json_t *strategies_of(const struct candidate *c)
@@ -178,64 +175,129 @@ static json_t *strategies_of(const struct candidate *c)
 	return list;
 }
 
+/* Jaccard over label pairs: |A & B| / |A | B|; 0 when both are empty. */
+static double jaccard(json_t *a, json_t *b)
+{
+	size_t shared = 0, total;
+	const char *key;
+	json_t *v, *w;
+
+	json_object_foreach(a, key, v)
+		if ((w = json_object_get(b, key)) && json_equal(v, w))
+			shared++;
+	total = json_object_size(a) + json_object_size(b) - shared;
+	return total ? (double)shared / (double)total : 0;
+}
+
+/* name -> similarity to the alert's name, for every known name; *near the
+ * NAMES_MAX nearest at least name_threshold. */
+static int name_similarities(PGconn *conn, const char *name, json_t **sims, json_t **near)
+{
+	const char *params[] = { name };
+	PGresult *res;
+	int rc = db_exec_prepared(conn, &res, "similar_names", names_sql, 1, params);
+	struct {
+		const char *name;
+		double sim;
+	} best[NAMES_MAX];
+	size_t nbest = 0;
+
+	if (rc < 0)
+		return rc;
+	*sims = json_object();
+	for (int i = 0; i < PQntuples(res); i++) {
+		double sim = strtod(PQgetvalue(res, i, 1), NULL);
+		size_t at;
+		json_object_set_new(*sims, PQgetvalue(res, i, 0), json_real(sim));
+		if (sim < settings.name_threshold)
+			continue;
+		for (at = nbest; at > 0 && best[at - 1].sim < sim; at--)
+			;
+		if (at >= NAMES_MAX)
+			continue;
+		if (nbest < NAMES_MAX)
+			nbest++;
+		memmove(&best[at + 1], &best[at], (nbest - 1 - at) * sizeof(best[0]));
+		best[at].name = PQgetvalue(res, i, 0);
+		best[at].sim = sim;
+	}
+	*near = json_array();
+	for (size_t i = 0; i < nbest; i++)
+		json_array_append_new(*near, json_string(best[i].name));
+	PQclear(res);
+	return 0;
+}
+
+/* Scores one row of candidates_sql; 0 when no strategy admits it. */
+static int score_row(PGresult *res, int i, json_t *target, json_t *sims, struct candidate *c)
+{
+	json_t *labels = json_loads(PQgetvalue(res, i, 4), 0, NULL);
+	double age = strtod(PQgetvalue(res, i, 5), NULL) - json_real_value(json_object_get(target, "started"));
+
+	snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(res, i, 0));
+	c->fingerprint = strcmp(PQgetvalue(res, i, 1), json_string_value(json_object_get(target, "source"))) == 0 &&
+			 strcmp(PQgetvalue(res, i, 2), json_string_value(json_object_get(target, "fingerprint"))) == 0;
+	c->jaccard = jaccard(json_object_get(target, "labels"), labels);
+	c->name = json_real_value(json_object_get(sims, PQgetvalue(res, i, 3)));
+	c->resolved = atoi(PQgetvalue(res, i, 6));
+	json_decref(labels);
+	if (!c->fingerprint && c->jaccard < settings.label_threshold && c->name < settings.name_threshold)
+		return 0; /* found by the prefilter, admitted by no strategy */
+	c->relevance = c->fingerprint ? 1.0 : SIMILAR_LABEL_WEIGHT * c->jaccard + SIMILAR_NAME_WEIGHT * c->name;
+	c->recency = stats_decay(fabs(age), settings.half_life_seconds);
+	c->score = similar_score(&settings, c->relevance, age, c->resolved);
+	return 1;
+}
+
 /* Loads, scores and sorts the candidates of the alert row target; *out
  * holds those at least one strategy admits, best first. */
 static int find_candidates(PGconn *conn, json_t *target, struct candidate **out, size_t *count)
 {
-	json_t *labels = json_object_get(target, "labels");
-	json_t *subsets = label_subsets(labels, settings.label_threshold);
-	char *labels_text = json_dumps(labels, JSON_COMPACT), *subsets_text = json_dumps(subsets, JSON_COMPACT);
-	char threshold[32], cap[24];
-	const char *params[8];
-	double started = json_real_value(json_object_get(target, "started"));
+	json_t *subsets = label_subsets(json_object_get(target, "labels"), settings.label_threshold);
+	json_t *sims = NULL, *near = NULL;
+	char *subsets_text = json_dumps(subsets, JSON_COMPACT), *near_text = NULL, cap[24];
+	const char *params[6];
 	struct candidate *list = NULL;
 	PGresult *res = NULL;
-	size_t n = 0;
+	size_t n = 0, kept = 0;
 	int rc;
 
-	snprintf(threshold, sizeof(threshold), "%.6f", settings.name_threshold);
-	snprintf(cap, sizeof(cap), "%ld", settings.candidates);
-	params[0] = json_string_value(json_object_get(target, "id"));
-	params[1] = json_string_value(json_object_get(target, "source"));
-	params[2] = json_string_value(json_object_get(target, "fingerprint"));
-	params[3] = labels_text;
-	params[4] = subsets_text;
-	params[5] = json_string_value(json_object_get(target, "alert_name"));
-	params[6] = threshold;
-	params[7] = cap;
 	json_decref(subsets);
-	rc = labels_text && subsets_text ? db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 8, params)
-					 : -ENOMEM;
-	free(labels_text);
+	rc = name_similarities(conn, json_string_value(json_object_get(target, "alert_name")), &sims, &near);
+	if (rc == 0 && (!subsets_text || !(near_text = json_dumps(near, JSON_COMPACT))))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		snprintf(cap, sizeof(cap), "%ld", settings.candidates);
+		params[0] = json_string_value(json_object_get(target, "id"));
+		params[1] = json_string_value(json_object_get(target, "source"));
+		params[2] = json_string_value(json_object_get(target, "fingerprint"));
+		params[3] = subsets_text;
+		params[4] = near_text;
+		params[5] = cap;
+		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 6, params);
+	}
 	free(subsets_text);
-	if (rc < 0)
-		return rc;
-	list = calloc((size_t)PQntuples(res) + 1, sizeof(*list));
-	if (!list) {
+	free(near_text);
+	json_decref(near);
+	if (rc == 0 && !(list = calloc((size_t)PQntuples(res) + 1, sizeof(*list))))
+		rc = -ENOMEM;
+	if (rc < 0) {
 		PQclear(res);
-		return -ENOMEM;
+		json_decref(sims);
+		return rc;
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct candidate *c = &list[n];
-		snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(res, i, 0));
-		c->fingerprint = atoi(PQgetvalue(res, i, 1));
-		c->jaccard = strtod(PQgetvalue(res, i, 2), NULL);
-		c->name = strtod(PQgetvalue(res, i, 3), NULL);
-		c->resolved = atoi(PQgetvalue(res, i, 5));
-		if (!c->fingerprint && c->jaccard < settings.label_threshold && c->name < settings.name_threshold)
-			continue; /* found by the prefilter, admitted by no strategy */
-		c->relevance = c->fingerprint ? 1.0
-					      : SIMILAR_LABEL_WEIGHT * c->jaccard + SIMILAR_NAME_WEIGHT * c->name;
-		c->recency = stats_decay(fabs(strtod(PQgetvalue(res, i, 4), NULL) - started),
-					 settings.half_life_seconds);
-		c->score = similar_score(&settings, c->relevance, strtod(PQgetvalue(res, i, 4), NULL) - started,
-					 c->resolved);
-		n++;
-	}
+	for (int i = 0; i < PQntuples(res); i++)
+		n += score_row(res, i, target, sims, &list[n]);
 	PQclear(res);
-	qsort(list, n, sizeof(*list), by_score);
+	json_decref(sims);
+	/* one entry per alert found by several branches */
+	qsort(list, n, sizeof(*list), by_id);
+	for (size_t i = 0; i < n; i++)
+		if (kept == 0 || strcmp(list[kept - 1].id, list[i].id) != 0)
+			list[kept++] = list[i];
+	qsort(list, kept, sizeof(*list), by_score);
 	*out = list;
-	*count = n;
+	*count = kept;
 	return 0;
 }
 
