@@ -24,9 +24,9 @@ double recommend_score(int trigger_match, const struct recommend_runs *similar,
 		       const struct recommend_runs *global)
 {
 	double evidence = similar->runs > 0
-				  ? stats_wilson_lower((double)similar->successes, (double)similar->runs, RECOMMEND_Z)
-				  : GLOBAL_DISCOUNT * stats_wilson_lower((double)global->successes,
-									 (double)global->runs, RECOMMEND_Z);
+				  ? stats_wilson_lower(similar->weighted_successes, similar->weighted_runs, RECOMMEND_Z)
+				  : GLOBAL_DISCOUNT * stats_wilson_lower(global->weighted_successes,
+									 global->weighted_runs, RECOMMEND_Z);
 
 	return EVIDENCE_WEIGHT * evidence + (trigger_match ? TRIGGER_WEIGHT : 0);
 }
@@ -40,7 +40,7 @@ void recommend_reason(char *buf, size_t len, int trigger_match, const struct rec
 	if (similar->runs > 0 && similar->successes > 0)
 		n = snprintf(buf, len, "Resolved %ld of %ld similar incidents (at least %.0f%% at 95%% confidence)",
 			     similar->successes, similar->runs,
-			     100 * stats_wilson_lower((double)similar->successes, (double)similar->runs, RECOMMEND_Z));
+			     100 * stats_wilson_lower(similar->weighted_successes, similar->weighted_runs, RECOMMEND_Z));
 	else if (similar->runs > 0)
 		n = snprintf(buf, len, "Resolved none of %ld similar incidents it was run on", similar->runs);
 	else if (global->runs > 0)
@@ -62,18 +62,21 @@ void recommend_reason(char *buf, size_t len, int trigger_match, const struct rec
 #define OUTCOMES "(SELECT x.execution_id, count(*) AS n," \
 	" coalesce(bool_or(x.resolved_issue OR x.resolution_type = 'full'), false) AS ok FROM execution_outcomes x"
 
-/* $1 the similar alert ids (a JSON array), $2 the matching runbook ids.
- * One row per candidate runbook: id, name, runs and successes on the
- * similar incidents. */
+/* $1 the similar incidents ([{"alert_id", "weight"}]), $2 the matching
+ * runbook ids.  One row per candidate runbook: id, name, runs and
+ * successes on the similar incidents, then the same weighted. */
 static const char similar_sql[] =
-	"WITH sim AS (SELECT DISTINCT x::uuid AS alert_id FROM jsonb_array_elements_text($1::jsonb) x),"
-	" runs AS (SELECT e.runbook_id, " VERDICT " AS ok"
+	"WITH sim AS (SELECT (x ->> 'alert_id')::uuid AS alert_id, (x ->> 'weight')::float8 AS weight"
+	"               FROM jsonb_array_elements($1::jsonb) x),"
+	" runs AS (SELECT e.runbook_id, " VERDICT " AS ok, sim.weight"
 	"            FROM executions e JOIN sim ON sim.alert_id = e.alert_id"
 	"            LEFT JOIN " OUTCOMES " JOIN executions y ON y.id = x.execution_id"
 	"                         JOIN sim s2 ON s2.alert_id = y.alert_id GROUP BY 1) o ON o.execution_id = e.id),"
 	" candidates AS (SELECT x::bigint AS id FROM jsonb_array_elements_text($2::jsonb) x"
 	"                UNION SELECT runbook_id FROM runs)"
-	" SELECT r.id, r.name, count(v.ok), count(*) FILTER (WHERE v.ok)"
+	" SELECT r.id, r.name, count(v.ok), count(*) FILTER (WHERE v.ok),"
+	"        coalesce(sum(v.weight) FILTER (WHERE v.ok IS NOT NULL), 0),"
+	"        coalesce(sum(v.weight) FILTER (WHERE v.ok), 0)"
 	"   FROM candidates c JOIN runbooks r ON r.id = c.id AND r.deleted_at IS NULL"
 	"   LEFT JOIN runs v ON v.runbook_id = r.id"
 	"  GROUP BY r.id, r.name";
@@ -167,11 +170,11 @@ static int global_ensure(PGconn *conn)
 
 static json_t *runs_json(const struct recommend_runs *r)
 {
-	double rate = r->runs ? (double)r->successes / (double)r->runs : 0;
+	double rate = r->weighted_runs > 0 ? r->weighted_successes / r->weighted_runs : 0;
 
 	return json_pack("{s:I,s:I,s:f,s:f}", "runs", (json_int_t)r->runs, "successes", (json_int_t)r->successes,
 			 "success_rate", round(rate * 1000) / 1000, "wilson_lower",
-			 round(stats_wilson_lower((double)r->successes, (double)r->runs, RECOMMEND_Z) * 1000) / 1000);
+			 round(stats_wilson_lower(r->weighted_successes, r->weighted_runs, RECOMMEND_Z) * 1000) / 1000);
 }
 
 static int by_score(const void *a, const void *b)
@@ -200,10 +203,11 @@ static int trigger_matched(json_t *matched, long id)
 static json_t *recommendation(PGresult *res, int row, json_t *matched)
 {
 	long id = strtol(PQgetvalue(res, row, 0), NULL, 10);
-	struct recommend_runs similar = { atol(PQgetvalue(res, row, 2)), atol(PQgetvalue(res, row, 3)) };
+	struct recommend_runs similar = { atol(PQgetvalue(res, row, 2)), atol(PQgetvalue(res, row, 3)),
+					  strtod(PQgetvalue(res, row, 4), NULL), strtod(PQgetvalue(res, row, 5), NULL) };
 	json_t *g = json_object_get(global.by_runbook, PQgetvalue(res, row, 0));
-	struct recommend_runs overall = { (long)json_integer_value(json_array_get(g, 0)),
-					  (long)json_integer_value(json_array_get(g, 1)) };
+	long runs = (long)json_integer_value(json_array_get(g, 0)), ok = (long)json_integer_value(json_array_get(g, 1));
+	struct recommend_runs overall = { runs, ok, (double)runs, (double)ok };
 	json_t *issues = json_array_get(g, 2);
 	int trigger = trigger_matched(matched, id);
 	char reason[512];

@@ -3,12 +3,14 @@
  *
  * Candidates are the runbooks whose triggers match the alert
  * (runbooks_match) and those run on its similar incidents
- * (similar_ids_for_alert, the RECOMMEND_SIMILAR best).  A run counts when
+ * (similar_ids_for_alert, the RECOMMEND_SIMILAR best, each weighted by
+ * its score).  A run counts when
  * someone recorded its outcome, or when it failed or timed out; it is a
  * success when an outcome says it resolved the issue (resolved_issue, or
  * resolution_type "full").  Ranking:
- *   evidence = Wilson lower bound (95%) of the successes on the similar
- *              incidents, or, with no such runs, half that of all its runs
+ *   evidence = Wilson lower bound (95%) of the weighted successes on the
+ *              similar incidents, or, with no such runs, half that of all
+ *              its runs
  *   score    = 0.8 * evidence + 0.2 * (triggers match)
  * The global figures and common issues cover every execution; they are
  * computed at most every RECOMMEND_GLOBAL_TTL seconds per process.
@@ -26,9 +28,13 @@
 #define RECOMMEND_Z 1.96
 #define RECOMMEND_GLOBAL_TTL 30
 
-/* The counts of one runbook's runs. */
+/* The counts of one runbook's runs, and the same weighted: on similar
+ * incidents each run counts its incident's score over the best one's (a
+ * run on the nearest incident counts 1), overall each counts 1.  Rates
+ * and the Wilson bound are taken from the weighted counts. */
 struct recommend_runs {
 	long runs, successes;
+	double weighted_runs, weighted_successes;
 };
 
 /* score and reason from the counts; pure, for tests.  reason gets one line. */

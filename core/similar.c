@@ -117,7 +117,8 @@ static const char names_sql[] =
 	"SELECT name, similarity(words, salve_name_words($1)) FROM alert_names";
 
 /* $1 id, $2 source, $3 fingerprint, $4 label subsets, $5 the names to look
- * under, $6 candidates per strategy.  Each branch reads its rows straight
+ * under, $6 candidates per strategy (per name; twenty times it from the
+ * label prefilter, which Jaccard then thins out).  Each branch reads its rows straight
  * from its index; duplicates are merged by the caller. */
 static const char candidates_sql[] =
 	"(SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
@@ -518,7 +519,8 @@ int similar_ids_for_alert(PGconn *conn, const char *alert_id, int limit, json_t 
 	if (rc == 0) {
 		*ids = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(*ids, json_string(list[i].id));
+			json_array_append_new(*ids, json_pack("{s:s,s:f}", "alert_id", list[i].id, "weight",
+							      list[0].score > 0 ? list[i].score / list[0].score : 1.0));
 	}
 	free(list);
 	return failed(rc, alert_id, err, errlen);

@@ -54,7 +54,8 @@ double similar_score(const struct similar_settings *s, double relevance, double 
  * -EIO (database trouble), with err filled. */
 int similar_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err,
 		      size_t errlen);
-/* The same ranking without enrichment: *ids an array of alert id strings. */
+/* The same ranking without enrichment: *ids is [{"alert_id", "weight"}],
+ * weight the score over the best one's (1 for the first). */
 int similar_ids_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **ids, char *err,
 			  size_t errlen);
 

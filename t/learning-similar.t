@@ -143,15 +143,23 @@ is 2 "$(jpy 'd["count"]' "$HTTP_BODY")" "?limit=2 gives two"
 
 # --- recommendations -----------------------------------------------------------------------
 
+# scale-api ran on RECENT, OLD and BY_LABELS: each run weighs its incident's score over the best's
+api GET "/api/v1/alerts/$THIS/similar?limit=20" >/dev/null
+WILSON=$(jpy "(lambda sc: (lambda w: (lambda n, p, z: ((p + z*z/(2*n)) - z*((p*(1-p) + z*z/(4*n))/n)**0.5) / (1 + z*z/n))(w, 1.0, 1.96))(sum(sc[i] for i in ['$RECENT', '$OLD', '$BY_LABELS']) / max(sc.values())))({i['alert_id']: i['score'] for i in d['similar']})" "$HTTP_BODY")
+like '^0\.[0-9]+$' "$WILSON" "the expected weighted Wilson bound is computed from the scores ($WILSON)"
+PERCENT=$(jpy "'%.0f' % (100 * $WILSON)" null)
+WILSON=$(jpy "round($WILSON, 3)" null)
+
 api GET "/api/v1/alerts/$THIS/recommendations" >/dev/null
 is 200 "$HTTP_STATUS" "GET /recommendations answers 200"
 is '["scale-api", "tune-kernel", "flush-dns", "restart-api"]' \
     "$(jpy '[r["name"] for r in d["recommendations"]]' "$HTTP_BODY")" \
     "ranked: resolved similar incidents, then global success, then untried, then failing on similar ones"
 S=$(rec scale-api)
-is '{"runs": 3, "successes": 3, "success_rate": 1.0, "wilson_lower": 0.438}' "$(jpy 'd["similar"]' "$S")" \
-    "scale-api: 3 of 3 on similar incidents, Wilson-bounded"
-is "Resolved 3 of 3 similar incidents (at least 44% at 95% confidence); matches this alert's triggers" \
+is '{"runs": 3, "successes": 3, "success_rate": 1.0, "wilson_lower": '"$WILSON"'}' "$(jpy 'd["similar"]' "$S")" \
+    "scale-api: 3 of 3 on similar incidents, Wilson-bounded over the similarity-weighted runs"
+ok "the weights make it less sure than 3 of 3 on equals (0.438)" "$PYTHON" -c "import sys; sys.exit(not $WILSON < 0.438)"
+is "Resolved 3 of 3 similar incidents (at least $PERCENT% at 95% confidence); matches this alert's triggers" \
     "$(jpy 'd["reason"]' "$S")" "scale-api's reason"
 is "$SCALE true" "$(jpy '"%s %s" % (d["runbook_id"], str(d["trigger_match"]).lower())' "$S")" \
     "it names the runbook and its trigger match"
