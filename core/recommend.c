@@ -44,10 +44,10 @@ void recommend_reason(char *buf, size_t len, int trigger_match, const struct rec
 	else if (similar->runs > 0)
 		n = snprintf(buf, len, "Resolved none of %ld similar incidents it was run on", similar->runs);
 	else if (global->runs > 0)
-		n = snprintf(buf, len, "%s%sNot run on a similar incident; resolved %ld of %ld runs overall",
+		n = snprintf(buf, len, "%s%snot run on a similar incident; resolved %ld of %ld runs overall",
 			     triggers, *triggers ? "; " : "", global->successes, global->runs);
 	else
-		n = snprintf(buf, len, "%s%sNo recorded outcomes yet", trigger_match ? "Matches this alert's triggers" : "",
+		n = snprintf(buf, len, "%s%sno recorded outcomes yet", trigger_match ? "Matches this alert's triggers" : "",
 			     trigger_match ? "; " : "");
 	if (similar->runs > 0 && trigger_match && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; %s", triggers);

@@ -168,11 +168,11 @@ is "Resolved none of 3 similar incidents it was run on; matches this alert's tri
     "restart-api's reason says it never worked here"
 is '["add a connection pool reset"]' "$(jpy 'd["common_issues"]' "$R")" \
     "its common issue, normalized and counted once"
-is "Matches this alert's triggers; Not run on a similar incident; resolved 1 of 1 runs overall" \
+is "Matches this alert's triggers; not run on a similar incident; resolved 1 of 1 runs overall" \
     "$(jpy 'd["reason"]' "$(rec tune-kernel)")" "tune-kernel falls back to its global record"
 is '{"runs": 1, "successes": 1, "success_rate": 1.0, "wilson_lower": 0.207}' \
     "$(jpy 'd["global"]' "$(rec tune-kernel)")" "tune-kernel's global record"
-is "Matches this alert's triggers; No recorded outcomes yet" "$(jpy 'd["reason"]' "$(rec flush-dns)")" \
+is "Matches this alert's triggers; no recorded outcomes yet" "$(jpy 'd["reason"]' "$(rec flush-dns)")" \
     "an untried runbook says so"
 is null "$(rec cleanup-logs)" "a runbook neither triggered nor run on similar incidents is left out"
 

@@ -295,7 +295,7 @@ async function main() {
             throw new CheckFailed(`no #alert-recommendations li[data-runbook-id="${RUNBOOK_ID}"]; the panel reads: ${(await panel.innerText()).slice(0, 300)}`);
         });
         const text = await rec.innerText();
-        assert(/ui-echo/.test(text) && /No recorded outcomes yet/.test(text), `the recommendation reads '${text}'`);
+        assert(/ui-echo/.test(text) && /no recorded outcomes yet/.test(text), `the recommendation reads '${text}'`);
         const empty = await panel.locator('#similar-empty').innerText().catch(() => '(none)');
         assert(/No similar past incident/.test(empty), `#similar-empty reads '${empty}'`);
     });
