@@ -55,6 +55,7 @@ static void answer(struct salve_request *req, void *ud)
 void learning_register_routes(const struct salve_config *cfg)
 {
 	similar_configure(cfg);
+	recommend_configure(cfg);
 	http_route_add(NULL, "GET", "/api/v1/alerts/{id}/similar", SALVE_ROLE_VIEWER, answer, (void *)&similar_route);
 	http_route_add(NULL, "GET", "/api/v1/alerts/{id}/recommendations", SALVE_ROLE_VIEWER, answer,
 		       (void *)&recommend_route);

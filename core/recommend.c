@@ -70,8 +70,10 @@ static const char similar_sql[] =
 	"               FROM jsonb_array_elements($1::jsonb) x),"
 	" runs AS (SELECT e.runbook_id, " VERDICT " AS ok, sim.weight"
 	"            FROM executions e JOIN sim ON sim.alert_id = e.alert_id"
-	"            LEFT JOIN " OUTCOMES " JOIN executions y ON y.id = x.execution_id"
-	"                         JOIN sim s2 ON s2.alert_id = y.alert_id GROUP BY 1) o ON o.execution_id = e.id),"
+	"            LEFT JOIN LATERAL (SELECT count(*) AS n,"
+	"                                      coalesce(bool_or(x.resolved_issue OR x.resolution_type = 'full'), false) AS ok"
+	"                                 FROM execution_outcomes x WHERE x.execution_id = e.id) o ON true"
+	"           WHERE e.alert_id = ANY (ARRAY(SELECT alert_id FROM sim))),"
 	" candidates AS (SELECT x::bigint AS id FROM jsonb_array_elements_text($2::jsonb) x"
 	"                UNION SELECT runbook_id FROM runs)"
 	" SELECT r.id, r.name, count(v.ok), count(*) FILTER (WHERE v.ok),"
@@ -95,16 +97,15 @@ static const char global_sql[] =
 	"             CROSS JOIN LATERAL (VALUES (o.manual_steps_taken), (o.improvement_suggestion)) i(text)"
 	"            WHERE o.resolved_issue IS NOT TRUE AND btrim(coalesce(i.text, '')) <> ''"
 	"            GROUP BY 1, 2),"
-	" ranked AS (SELECT t.*, row_number() OVER (PARTITION BY runbook_id ORDER BY n DESC, issue) AS r FROM texts t)"
-	" SELECT t.runbook_id, t.runs, t.successes,"
-	"        coalesce((SELECT jsonb_agg(k.issue ORDER BY k.r) FROM ranked k"
-	"                   WHERE k.runbook_id = t.runbook_id AND k.r <= 3), '[]')::text"
-	"   FROM totals t";
+	" ranked AS (SELECT t.*, row_number() OVER (PARTITION BY runbook_id ORDER BY n DESC, issue) AS r FROM texts t),"
+	" issues AS (SELECT runbook_id, jsonb_agg(issue ORDER BY r) AS list FROM ranked WHERE r <= 3 GROUP BY 1)"
+	" SELECT t.runbook_id, t.runs, t.successes, coalesce(i.list, '[]')::text"
+	"   FROM totals t LEFT JOIN issues i ON i.runbook_id = t.runbook_id";
 
 /* ---- the global figures, computed at most every RECOMMEND_GLOBAL_TTL
  * seconds per process: they cover every execution ever, and a request
- * must not scan them all.  One thread refreshes while the others use the
- * previous figures. */
+ * must not scan them all.  A refresh runs in the background while
+ * requests use the previous figures. */
 
 static struct {
 	pthread_mutex_t lock;
@@ -140,10 +141,46 @@ static int global_refresh(PGconn *conn)
 	return rc;
 }
 
-/* Refreshes the figures when due; 0, or the error when there are none. */
+/* Where a background refresh connects: a connection of its own, so it
+ * never holds a pool slot, nor one the pool closes at shutdown. */
+static struct {
+	char *conninfo;
+	int timeout;
+} refresh_db;
+
+void recommend_configure(const struct salve_config *cfg)
+{
+	free(refresh_db.conninfo);
+	refresh_db.conninfo = cfg->database.url ? strdup(cfg->database.url) : NULL;
+	refresh_db.timeout = (int)cfg->database.connect_timeout;
+}
+
+/* A later refresh runs on a thread of its own, so no request waits for it. */
+static void *global_refresh_thread(void *unused)
+{
+	char err[256];
+	PGconn *conn = refresh_db.conninfo ? db_connect(refresh_db.conninfo, refresh_db.timeout, err, sizeof(err))
+					   : NULL;
+
+	(void)unused;
+	if (conn) {
+		global_refresh(conn);
+		PQfinish(conn);
+	} else {
+		pthread_mutex_lock(&global.lock);
+		global.refreshing = 0;
+		pthread_mutex_unlock(&global.lock);
+	}
+	return NULL;
+}
+
+/* Makes sure there are figures, refreshing them when due; 0, or the error
+ * when there are none.  Only the first figures are waited for. */
 static int global_ensure(PGconn *conn)
 {
-	int mine, have;
+	pthread_attr_t attr;
+	pthread_t thread;
+	int mine, have, started = 0;
 
 	pthread_mutex_lock(&global.lock);
 	have = global.by_runbook != NULL;
@@ -151,9 +188,19 @@ static int global_ensure(PGconn *conn)
 	if (mine)
 		global.refreshing = 1;
 	pthread_mutex_unlock(&global.lock);
+	if (mine && have) {
+		if (refresh_db.conninfo && pthread_attr_init(&attr) == 0) {
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			started = pthread_create(&thread, &attr, global_refresh_thread, NULL) == 0;
+			pthread_attr_destroy(&attr);
+		}
+		if (!started)
+			global_refresh(conn);
+		return 0;
+	}
 	if (mine)
-		return global_refresh(conn) < 0 && !have ? -EAGAIN : 0;
-	while (!have) { /* the first figures are on their way */
+		return global_refresh(conn) < 0 ? -EAGAIN : 0;
+	while (!have) { /* another request is getting the first figures */
 		struct timespec ms = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ms, NULL);
 		pthread_mutex_lock(&global.lock);
@@ -163,7 +210,7 @@ static int global_ensure(PGconn *conn)
 			global.refreshing = 1;
 		pthread_mutex_unlock(&global.lock);
 		if (mine)
-			return global_refresh(conn);
+			return global_refresh(conn) < 0 ? -EAGAIN : 0;
 	}
 	return 0;
 }

@@ -23,10 +23,16 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "config.h"
+
 #define RECOMMEND_SIMILAR 20
 #define RECOMMEND_LIMIT_MAX 50
 #define RECOMMEND_Z 1.96
 #define RECOMMEND_GLOBAL_TTL 30
+
+/* Where the background refresh of the global figures connects
+ * (database.url); without it refreshes run in the request. */
+void recommend_configure(const struct salve_config *cfg);
 
 /* The counts of one runbook's runs, and the same weighted: on similar
  * incidents each run counts its incident's score over the best one's (a

@@ -2,6 +2,8 @@
 """Times GET /api/v1/alerts/{id}/similar?limit=5 and /recommendations on
 alerts picked at random, one request at a time on one keep-alive
 connection (loopback only), after a warm-up.  Prints p50, p90, p99, max.
+GET /api/v1/alerts/{id} (one row by primary key) is timed the same way
+first, as the baseline of this run: the machine is shared, compare ratios.
 
 usage: measure.py --url URL --token TOKEN --ids FILE [--requests N]
 """
@@ -35,10 +37,10 @@ def main():
     rng = random.Random(7)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     headers = {"Authorization": "Bearer " + a.token}
-    for route in ("similar?limit=5", "recommendations?limit=5"):
+    for route in ("", "similar?limit=5", "recommendations?limit=5"):
         times = []
         for i in range(a.requests + 20):
-            path = "/api/v1/alerts/%s/%s" % (rng.choice(ids), route)
+            path = "/api/v1/alerts/%s%s" % (rng.choice(ids), "/" + route if route else "")
             t = time.perf_counter()
             conn.request("GET", path, headers=headers)
             r = conn.getresponse()
@@ -47,7 +49,7 @@ def main():
                 sys.exit("measure.py: %s answered %d" % (path, r.status))
             if i >= 20:
                 times.append((time.perf_counter() - t) * 1000)
-        print("| %s | /%s | %d | %.1f | %.1f | %.1f | %.1f |" % (a.label, route.split("?")[0], len(times),
+        print("| %s | /%s | %d | %.1f | %.1f | %.1f | %.1f |" % (a.label, route.split("?")[0] or "(baseline) {id}", len(times),
               pct(times, 50), pct(times, 90), pct(times, 99), max(times)), flush=True)
 
 
