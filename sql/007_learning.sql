@@ -42,3 +42,6 @@ END $$;
 
 CREATE TRIGGER alerts_names_insert AFTER INSERT ON alerts
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salve_alert_names_add();
+
+-- What worked on an incident: the outcomes recorded against the alert.
+CREATE INDEX execution_outcomes_alert_idx ON execution_outcomes (alert_id);
