@@ -449,13 +449,18 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 			rc = load_plugins(ce, cfg, v);
 			continue;
 		}
+		if (strcmp(key, "notify") == 0) { /* read by core/notify.c, after the plugins load */
+			cfg->notify_node = (int)p->value;
+			continue;
+		}
 		for (i = 0; i < NSECTIONS; i++)
 			if (strcmp(sections[i].name, key) == 0)
 				break;
 		if (i == NSECTIONS) {
 			char keys[512];
 			static const char *const extra[] = { "database", "http", "auth", "workers",
-							     "scheduler", "executions", "embed", "plugins", NULL };
+							     "scheduler", "executions", "embed", "plugins",
+							     "notify", NULL };
 			key_list(top_table, extra, keys, sizeof(keys));
 			return fail_at(ce, k, "unknown key \"%s\" (expected one of: %s)", key, keys);
 		}
@@ -636,23 +641,17 @@ const struct config_plugin *config_plugin_find(const struct salve_config *cfg, c
 	return NULL;
 }
 
-int config_apply_plugin(struct salve_config *cfg, const char *plugin,
-			const struct salve_config_entry *table, void *ctx, char *err, size_t errlen)
+int config_apply_node(struct salve_config *cfg, int node, const char *where,
+		      const struct salve_config_entry *table, void *ctx, char *err, size_t errlen)
 {
 	static const char *const core_keys[] = { "required", "enabled", NULL };
-	const struct config_plugin *cp = config_plugin_find(cfg, plugin);
 	struct ctxerr ce = { cfg->path ? cfg->path : "(defaults)", err, errlen };
-	char where[160];
 
-	snprintf(where, sizeof(where), "plugins.%s.", plugin);
 	if (config_apply_defaults(table, ctx, where, err, errlen) < 0)
 		return -EINVAL;
-	if (!cp || !cp->node)
-		goto required;
-	if (apply_mapping(&ce, &cfg->doc, yaml_document_get_node(&cfg->doc, cp->node), table, ctx,
-			  where, core_keys) < 0)
+	if (node && apply_mapping(&ce, &cfg->doc, yaml_document_get_node(&cfg->doc, node), table, ctx,
+				  where, core_keys) < 0)
 		return -EINVAL;
-required:
 	for (const struct salve_config_entry *e = table; e && e->key; e++) {
 		void *field = (char *)ctx + e->offset;
 		if (!(e->flags & SALVE_CFG_REQUIRED))
@@ -665,6 +664,16 @@ required:
 		}
 	}
 	return 0;
+}
+
+int config_apply_plugin(struct salve_config *cfg, const char *plugin,
+			const struct salve_config_entry *table, void *ctx, char *err, size_t errlen)
+{
+	const struct config_plugin *cp = config_plugin_find(cfg, plugin);
+	char where[160];
+
+	snprintf(where, sizeof(where), "plugins.%s.", plugin);
+	return config_apply_node(cfg, cp ? cp->node : 0, where, table, ctx, err, errlen);
 }
 
 const char *config_plugin_scalar(const struct salve_config *cfg, const char *plugin, const char *key)

@@ -64,6 +64,7 @@ struct salve_config {
 	} embed;
 	struct config_plugin *plugins;
 	size_t nplugins;
+	int notify_node;  /* YAML node of the notify: section (core/notify.c), 0 if none */
 	yaml_document_t doc;
 	int have_doc;
 };
@@ -78,6 +79,10 @@ void config_free(struct salve_config *cfg);
 int config_apply_plugin(struct salve_config *cfg, const char *plugin,
 			const struct salve_config_entry *table, void *ctx,
 			char *err, size_t errlen);
+/* The same from any mapping node of the document (0: defaults only);
+ * where prefixes keys in errors, e.g. "notify.channels[0].settings.". */
+int config_apply_node(struct salve_config *cfg, int node, const char *where,
+		      const struct salve_config_entry *table, void *ctx, char *err, size_t errlen);
 /* Sets defaults only (for plugins without a section, and the mock core). */
 int config_apply_defaults(const struct salve_config_entry *table, void *ctx,
 			  const char *where, char *err, size_t errlen);
