@@ -19,6 +19,7 @@
 #include "alerts.h"
 #include "api_system.h"
 #include "notify.h"
+#include "slack_interactive.h"
 #include "auth.h"
 #include "changes.h"
 #include "config.h"
@@ -150,6 +151,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	changes_register_routes();
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
+	slack_interactive_register_routes(cfg);
 }
 
 /* The route table as the server would hold it, without serving: the

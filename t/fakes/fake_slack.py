@@ -1,6 +1,6 @@
 """t/fakes/fake_slack.py - a Slack incoming webhook: JSON with text or
 blocks, Block Kit limits checked as Slack does (400 invalid_blocks), "ok"
-on success.  With --rate-limit, a second message within a second of the
+on success, 404 channel_not_found for a path ending in /gone.  With --rate-limit, a second message within a second of the
 last gets 429 with Retry-After: 1, as Slack's 1 per second limit."""
 import json
 import os
@@ -41,6 +41,8 @@ class Slack(Recorder):
     last = 0.0
 
     def check(self, path, headers, body):
+        if path.endswith("/gone"):  # a webhook whose channel was deleted
+            return 404, "channel_not_found", {}
         try:
             msg = json.loads(body)
         except ValueError:
