@@ -12,16 +12,23 @@ wait_for() {
     done
 }
 
-# start_fake VAR SCRIPT ARGS...: runs t/fakes/SCRIPT on a free loopback port,
-# stopped when the test ends; VAR gets the port.
-start_fake() {
-    local var=$1 script=$2 portfile
-    shift 2
-    portfile=$TEST_TMPDIR/$script.$RANDOM.port
-    _tap_spawn "$TEST_TMPDIR/$script.log" python3 "$top_srcdir/t/fakes/$script" --port-file "$portfile" "$@"
+# start_peer VAR PYTHON SCRIPT ARGS...: runs SCRIPT with PYTHON and
+# --port-file, stopped when the test ends; VAR gets the port it listens on.
+start_peer() {
+    local var=$1 python=$2 script=$3 portfile
+    shift 3
+    portfile=$TEST_TMPDIR/${script##*/}.$RANDOM.port
+    _tap_spawn "$TEST_TMPDIR/${script##*/}.log" "$python" "$script" --port-file "$portfile" "$@"
     on_exit "kill $_TAP_BG_PID 2>/dev/null"
-    wait_for 10 test -s "$portfile" || bail_out "t/fakes/$script did not start: $(cat "$TEST_TMPDIR/$script.log")"
+    wait_for 10 test -s "$portfile" || bail_out "$script did not start: $(cat "$TEST_TMPDIR/${script##*/}.log")"
     printf -v "$var" '%s' "$(cat "$portfile")"
+}
+
+# start_fake VAR SCRIPT ARGS...: t/fakes/SCRIPT on a free loopback port.
+start_fake() {
+    local var=$1 script=$2
+    shift 2
+    start_peer "$var" python3 "$top_srcdir/t/fakes/$script" "$@"
 }
 
 # fake_requests PORT [PATH]: the requests a fake recorded (to PATH only), as JSON.
