@@ -456,13 +456,25 @@ int notify_routes_event(enum salve_event_id ev)
 
 /* ---- routing ---- */
 
-/* A label of the event's labels, else a top-level scalar field. */
+/* What an event is about: its "alert" when it wraps one (alert.acknowledged
+ * is {"alert", "by", "comment"}), else the payload itself. */
+static json_t *subject_of(json_t *payload)
+{
+	json_t *alert = json_object_get(payload, "alert");
+
+	return json_is_object(alert) ? alert : payload;
+}
+
+/* A label of the event's labels, else a top-level scalar field (of the
+ * payload, then of the alert it wraps). */
 static const char *field_of(json_t *payload, const char *key, char *num, size_t numlen)
 {
-	json_t *v = json_object_get(json_object_get(payload, "labels"), key);
+	json_t *v = json_object_get(json_object_get(subject_of(payload), "labels"), key);
 
 	if (!v)
 		v = json_object_get(payload, key);
+	if (!v)
+		v = json_object_get(subject_of(payload), key);
 	if (json_is_string(v))
 		return json_string_value(v);
 	if (json_is_integer(v)) {
@@ -578,9 +590,9 @@ static char *link_to(const char *fragment, const char *id)
 	return buf_steal(&b);
 }
 
-static void render_one(const char *event, json_t *p, struct buf *title, struct buf *text, char **link)
+static void render_one(const char *event, json_t *payload, struct buf *title, struct buf *text, char **link)
 {
-	json_t *ann = json_object_get(p, "annotations");
+	json_t *p = subject_of(payload), *ann = json_object_get(p, "annotations");
 	const char *name = *str(p, "alert_name") ? str(p, "alert_name") : str(p, "name");
 
 	if (strncmp(event, "alert.", 6) == 0) {
@@ -597,7 +609,8 @@ static void render_one(const char *event, json_t *p, struct buf *title, struct b
 		if (*str(ann, "description"))
 			buf_printf(text, "%s\n", str(ann, "description"));
 		if (*str(p, "acknowledged_by"))
-			buf_printf(text, "Acknowledged by %s\n", str(p, "acknowledged_by"));
+			buf_printf(text, "Acknowledged by %s%s%s\n", str(p, "acknowledged_by"),
+				   *str(payload, "comment") ? ": " : "", str(payload, "comment"));
 		*link = link_to("alerts", str(p, "id"));
 	} else if (strncmp(event, "execution.", 10) == 0) {
 		buf_printf(title, "Runbook %s: %s", *str(p, "runbook_name") ? str(p, "runbook_name") : "?",
@@ -610,10 +623,16 @@ static void render_one(const char *event, json_t *p, struct buf *title, struct b
 			buf_printf(text, "Requested by %s\n", str(p, "requested_by"));
 		*link = link_to("executions", str(p, "id"));
 	} else if (strcmp(event, "analysis.completed") == 0) {
-		json_t *a = json_object_get(p, "analysis");
-		buf_printf(title, "Analysis of %s", *name ? name : str(json_object_get(p, "alert"), "alert_name"));
-		buf_printf(text, "%s\n", json_is_string(a) ? json_string_value(a) : *str(a, "summary") ? str(a, "summary") : str(p, "summary"));
-		*link = link_to("alerts", *str(p, "alert_id") ? str(p, "alert_id") : str(a, "alert_id"));
+		/* the analysis sits beside the alert: {"alert", "analysis"} or flat */
+		json_t *a = json_object_get(payload, "analysis");
+		const char *alert_id = *str(payload, "alert_id") ? str(payload, "alert_id")
+				       : *str(a, "alert_id")	 ? str(a, "alert_id")
+				       : p != payload		 ? str(p, "id")
+								 : "";
+		buf_printf(title, "Analysis of %s", *name ? name : "an alert");
+		buf_printf(text, "%s\n", json_is_string(a) ? json_string_value(a) : *str(a, "summary") ? str(a, "summary")
+											   : str(payload, "summary"));
+		*link = link_to("alerts", alert_id);
 	} else {
 		const char *what = *str(p, "title") ? str(p, "title") : *name ? name : str(p, "slug");
 		buf_printf(title, "%s: %s", event, what);

@@ -66,6 +66,8 @@ json_t *grafana_annotation(const struct grafana_ctx *c, const struct salve_notif
 
 	if (json_is_array(group))
 		p = json_array_get(group, 0);
+	if (json_is_object(json_object_get(p, "alert"))) /* {"alert", "by", ...} */
+		p = json_object_get(p, "alert");
 	for (char **t = c->tags; t && *t; t++)
 		json_array_append_new(tags, json_string(*t));
 	if (strncmp(n->event, "execution.", 10) == 0) {

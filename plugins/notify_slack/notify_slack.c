@@ -206,8 +206,10 @@ static json_t *button(const char *label, const char *action_id)
 json_t *slack_message(const struct salve_notification *n);
 json_t *slack_message(const struct salve_notification *n)
 {
-	json_t *p = n->payload, *blocks = json_array(), *fields = json_array(), *actions = json_array();
-	int grouped = json_is_array(json_object_get(p, "group"));
+	json_t *top = n->payload, *blocks = json_array(), *fields = json_array(), *actions = json_array();
+	/* what the event is about: the alert it wraps ({"alert", "by"...}) or itself */
+	json_t *p = json_is_object(json_object_get(top, "alert")) ? json_object_get(top, "alert") : top;
+	int grouped = json_is_array(json_object_get(top, "group"));
 	const char *title = n->title && *n->title ? n->title : n->event, *analysis;
 	char *head = NULL, *esc_title = mrkdwn(title, 500), *runbook;
 
@@ -234,9 +236,9 @@ json_t *slack_message(const struct salve_notification *n)
 		}
 		if (json_array_size(fields))
 			json_array_append_new(blocks, json_pack("{s:s,s:O}", "type", "section", "fields", fields));
-		if ((analysis = analysis_of(p)))
+		if ((analysis = analysis_of(top)) || (analysis = analysis_of(p)))
 			json_array_append_new(blocks, section("*Analysis*\n", analysis, EXCERPT_MAX));
-		if ((runbook = runbook_of(p))) {
+		if ((runbook = runbook_of(top)) || (runbook = runbook_of(p))) {
 			json_array_append_new(blocks, section("*Recommended runbook*\n", runbook, 500));
 			free(runbook);
 		}
@@ -260,7 +262,7 @@ json_t *slack_message(const struct salve_notification *n)
 	{
 		char *fallback = utf8_cut(title, SECTION_MAX); /* notifications and old clients show it */
 		json_t *msg = json_pack("{s:s,s:[{s:s,s:o}]}", "text", fallback, "attachments", "color",
-					colour_of(n->event, grouped ? json_array_get(json_object_get(p, "group"), 0) : p),
+					colour_of(n->event, grouped ? json_array_get(json_object_get(top, "group"), 0) : p),
 					"blocks", blocks);
 		free(fallback);
 		return msg;

@@ -164,6 +164,15 @@ static void test_render(void)
 	is_string("[RESOLVED] DiskFull (critical) on db-1", title, "a resolution says RESOLVED");
 	free(title), free(text), free(link);
 
+	json_t *ack = json_pack("{s:O,s:s,s:s}", "alert", alert, "by", "alice", "comment", "on it");
+	json_object_set_new(json_object_get(ack, "alert"), "acknowledged_by", json_string("alice"));
+	notify_render("alert.acknowledged", ack, &title, &text, &link);
+	is_string("[ACKNOWLEDGED] DiskFull (critical) on db-1", title, "an acknowledgement is about the alert it wraps");
+	is_contains("Acknowledged by alice: on it", text, "its text names who, with the comment");
+	is_string("https://salve.example.com/ui/#/alerts/a1", link, "and links the alert");
+	free(title), free(text), free(link);
+	json_decref(ack);
+
 	json_t *exec = json_loads("{\"id\":\"e1\",\"runbook_name\":\"restart\",\"state\":\"failed\",\"target\":\"web-1\",\"error\":\"step 2 exited 1\"}", 0, NULL);
 	notify_render("execution.finished", exec, &title, &text, &link);
 	is_string("Runbook restart: failed on web-1", title, "an execution's title: runbook, outcome, target");

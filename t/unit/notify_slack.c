@@ -92,6 +92,19 @@ static void test_alert_message(void)
 	       "an acknowledged alert has no Acknowledge button");
 	json_decref(msg);
 
+	{
+		json_t *ack = json_pack("{s:O,s:s}", "alert", alert, "by", "alice");
+		struct salve_notification m = n;
+		m.event = "alert.acknowledged";
+		m.payload = ack;
+		json_t *am = slack_message(&m);
+		is_string("*Severity*\ncritical",
+			  json_string_value(json_object_get(json_array_get(json_object_get(block(am, "section", 1), "fields"), 0), "text")),
+			  "an acknowledgement's fields come from the alert it wraps");
+		json_decref(am);
+		json_decref(ack);
+	}
+
 	n.event = "alert.resolved";
 	msg = slack_message(&n);
 	is_string("#2eb886", json_string_value(json_object_get(json_array_get(json_object_get(msg, "attachments"), 0), "color")),
