@@ -127,7 +127,7 @@ static int fields(struct reader *r, yaml_node_t *map, const char *where, const c
 	return 0;
 }
 
-static int read_long(struct reader *r, yaml_node_t *n, const char *where, long min, long *out)
+static int read_long(struct reader *r, yaml_node_t *n, const char *where, const char *key, long min, long *out)
 {
 	const char *s = scalar(n);
 	char *end;
@@ -137,13 +137,13 @@ static int read_long(struct reader *r, yaml_node_t *n, const char *where, long m
 		return 0;
 	v = s ? strtol(s, &end, 10) : 0;
 	if (!s || !*s || *end || v < min)
-		return fail(r, n, "%s: expected a whole number of at least %ld", where, min);
+		return fail(r, n, "%s%s: expected a whole number of at least %ld", where, key, min);
 	*out = v;
 	return 0;
 }
 
 /* A scalar or a list of scalars, as a NULL-terminated list. */
-static int read_list(struct reader *r, yaml_node_t *n, const char *where, char ***out)
+static int read_list(struct reader *r, yaml_node_t *n, const char *where, const char *key, char ***out)
 {
 	size_t count = 0;
 	char **list;
@@ -157,7 +157,7 @@ static int read_list(struct reader *r, yaml_node_t *n, const char *where, char *
 		return 0;
 	}
 	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(r, n, "%s: expected a list of names", where);
+		return fail(r, n, "%s%s: expected a list of names", where, key);
 	list = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, sizeof(char *));
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		const char *s = scalar(node_at(r, *it));
@@ -165,7 +165,7 @@ static int read_list(struct reader *r, yaml_node_t *n, const char *where, char *
 			for (size_t i = 0; i < count; i++)
 				free(list[i]);
 			free(list);
-			return fail(r, node_at(r, *it), "%s: expected a list of names", where);
+			return fail(r, node_at(r, *it), "%s%s: expected a list of names", where, key);
 		}
 		list[count++] = strdup(s);
 	}
@@ -301,11 +301,11 @@ static int read_route(struct reader *r, yaml_node_t *n, size_t index)
 		return -EINVAL;
 	snprintf(name, sizeof(name), "route-%zu", index + 1);
 	rt->name = strdup(scalar(v[0]) ? scalar(v[0]) : name);
-	if (read_list(r, v[1], where, &events) < 0 || read_list(r, v[3], where, &chans) < 0 ||
-	    read_list(r, v[4], where, &rt->group_by) < 0 || read_matchers(r, v[2], rt, where) < 0 ||
-	    read_long(r, v[5], "group_window", 0, &rt->group_window_s) < 0 ||
-	    read_long(r, v[6], "rate_limit", 0, &rt->rate_limit) < 0 ||
-	    read_long(r, v[7], "rate_window", 1, &rt->rate_window_s) < 0)
+	if (read_list(r, v[1], where, "events", &events) < 0 || read_list(r, v[3], where, "channels", &chans) < 0 ||
+	    read_list(r, v[4], where, "group_by", &rt->group_by) < 0 || read_matchers(r, v[2], rt, where) < 0 ||
+	    read_long(r, v[5], where, "group_window", 0, &rt->group_window_s) < 0 ||
+	    read_long(r, v[6], where, "rate_limit", 0, &rt->rate_limit) < 0 ||
+	    read_long(r, v[7], where, "rate_window", 1, &rt->rate_window_s) < 0)
 		goto out;
 	if (!events || !events[0]) {
 		fail(r, v[1] ? v[1] : n, "%sevents: required, e.g. [alert.received]", where);
@@ -314,7 +314,8 @@ static int read_route(struct reader *r, yaml_node_t *n, size_t index)
 	for (char **e = events; *e; e++) {
 		int ev = hooks_event_lookup(*e);
 		if (ev < 0 || (hooks_event_flags((enum salve_event_id)ev) & SALVE_EVF_VETOABLE) ||
-		    ev == SALVE_EV_DAEMON_START || ev == SALVE_EV_DAEMON_STOP) {
+		    ev == SALVE_EV_DAEMON_START || ev == SALVE_EV_DAEMON_STOP || ev == SALVE_EV_NOTIFY_SENT ||
+		    ev == SALVE_EV_NOTIFY_FAILED) {
 			fail(r, v[1], "%sevents: \"%s\" is not an event that can be notified (see hooks/README.md)",
 			     where, *e);
 			goto out;
@@ -868,6 +869,21 @@ void notify_deliver_row(PGconn *db, const struct notify_row *row, struct notify_
 		rate_give_back(rt, (size_t)(c - channels));
 	if (payload != row->payload)
 		json_decref(payload);
+}
+
+json_t *notify_notice(const struct notify_row *row, const struct notify_outcome *out, int attempts, int dead,
+		      const char *error)
+{
+	json_t *n = json_pack("{s:s,s:s,s:s,s:s,s:I}", "outbox_id", row->id, "channel", row->consumer + strlen("notify:"),
+			      "event", row->event, "event_id", row->event_id, "grouped",
+			      (json_int_t)json_array_size(out->grouped));
+
+	if (n && out->rc != SALVE_OK) {
+		json_object_set_new(n, "error", json_string(error));
+		json_object_set_new(n, "attempts", json_integer(attempts));
+		json_object_set_new(n, "dead", json_boolean(dead));
+	}
+	return n;
 }
 
 int notify_send_test(const char *channel, char *err, size_t errlen)

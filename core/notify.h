@@ -40,6 +40,12 @@ struct notify_outcome {
 void notify_deliver_row(PGconn *db, const struct notify_row *row, struct notify_outcome *out,
 			char *err, size_t errlen);
 
+/* The payload of notify.sent / notify.failed for a delivered or failed row:
+ * {"outbox_id", "channel", "event", "event_id", "grouped" (rows sent with
+ * it)} and, when it failed, {"error", "attempts", "dead"}.  New reference. */
+json_t *notify_notice(const struct notify_row *row, const struct notify_outcome *out, int attempts, int dead,
+		      const char *error);
+
 /* The title, text and link the core gives every channel. Malloc()ed. */
 void notify_render(const char *event, json_t *payload, char **title, char **text, char **link);
 

@@ -72,6 +72,8 @@ static int deliver_one(PGconn *db)
 	json_error_t jerr;
 	struct notify_outcome out = { 0 };
 	char err[512], attempts_s[16], delay[32], *grouped;
+	json_t *notice = NULL; /* notify.sent or notify.failed, emitted after commit */
+	enum salve_event_id notice_ev = SALVE_EV_NOTIFY_SENT;
 	int rc, attempts;
 	long wait;
 
@@ -128,6 +130,13 @@ static int deliver_one(PGconn *db)
 			     "              ELSE 'grouped with outbox ' || $1 || COALESCE(': ' || NULLIF($6, ''), '') END"
 			     " WHERE id = $1::bigint"
 			     "    OR id IN (SELECT jsonb_array_elements_text($7::jsonb)::bigint)", 7, params);
+		if (strncmp(PQgetvalue(res, 0, 3), "notify:", 7) == 0 && out.postpone_ms <= 0) {
+			notice_ev = out.rc == SALVE_OK ? SALVE_EV_NOTIFY_SENT : SALVE_EV_NOTIFY_FAILED;
+			if (hooks_wanted(notice_ev))
+				notice = notify_notice(&(struct notify_row){ id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+									     PQgetvalue(res, 0, 3), NULL, NULL, NULL },
+						       &out, attempts, dead[0] == 't', err);
+		}
 	}
 	free(grouped);
 	json_decref(out.grouped);
@@ -136,7 +145,12 @@ static int deliver_one(PGconn *db)
 		rc = db_commit(db);
 	if (rc < 0) {
 		db_rollback(db);
+		json_decref(notice);
 		return rc;
+	}
+	if (notice) {
+		hooks_emit(notice_ev, notice);
+		json_decref(notice);
 	}
 	return 1;
 }

@@ -448,6 +448,12 @@ static int cmd_doctor(void)
 	}
 	if (plugins_count() == 0)
 		problems += check(0, "plugins", "none loaded: check plugin_dir and the plugins section");
+	{
+		char why[1024];
+		int bad = notify_load(cfg, why, sizeof(why)) < 0;
+		problems += check(!bad, "notify", bad ? why : "channels and routes are consistent");
+		notify_unload();
+	}
 	plugins_unload();
 	problems += check(listen_state(detail, sizeof(detail)), "listen", detail);
 	printf("%s\n", problems ? "problems found: fix the FAIL lines above" : "all checks passed");

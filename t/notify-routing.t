@@ -160,6 +160,9 @@ like 'no dead letter 999999' "$out" "an unknown id is refused by name"
 
 # --- salvectl notify test -------------------------------------------------------------
 
+like '\[ ok \] notify: channels and routes are consistent' "$("$SALVECTL" -c "$SALVE_CONFIG" doctor 2>&1 || true)" \
+    "salvectl doctor checks the notify section"
+
 out=$("$SALVECTL" -c "$SALVE_CONFIG" notify test hook 2>&1)
 like 'sent a test message through hook' "$out" "salvectl notify test CHANNEL sends"
 ok "the receiver gets the test message" wait_for 5 bash -c "curl -fsS http://127.0.0.1:$HOOK/_requests | grep -q 'salve test message'"

@@ -82,12 +82,16 @@ static void test_config_errors(void)
 		     "unknown key \"notify.channels[0].settings.urll\"", "an unknown key of a channel's settings");
 	expect_error("  channels: [{name: a, plugin: webhook}]\n  routes:\n    - {events: [alert.pre_store], channels: [a]}\n",
 		     "\"alert.pre_store\" is not an event that can be notified", "a vetoable event");
+	expect_error("  channels: [{name: a, plugin: webhook}]\n  routes:\n    - {events: [notify.failed], channels: [a]}\n",
+		     "\"notify.failed\" is not an event that can be notified", "notify.failed, which would loop");
+	expect_error("  channels: [{name: a, plugin: webhook}]\n  routes:\n    - {events: alert.received, channels: {a: 1}}\n",
+		     "notify.routes[0].channels: expected a list of names", "channels that are not a list");
 	expect_error("  channels: [{name: a, plugin: webhook}]\n  routes:\n    - {events: [alert.received], channels: [b]}\n",
 		     "no channel named \"b\"", "a route to an unknown channel");
 	expect_error("  channels: [{name: a, plugin: webhook}]\n  routes:\n    - {events: [alert.received], channels: [a], match: {x: \"~(\"}}\n",
 		     "match.x: not a valid regular expression", "a bad regex");
 	expect_error("  channels: [{name: a, plugin: webhook}]\n  routes:\n    - {events: [alert.received], channels: [a], group_window: soon}\n",
-		     "group_window: expected a whole number", "a group window that is not a number");
+		     "notify.routes[0].group_window: expected a whole number", "a group window that is not a number");
 }
 
 static void test_plan(void)
@@ -149,6 +153,27 @@ static void test_quiet_hours(void)
 	free(text);
 }
 
+static void test_notice(void)
+{
+	struct notify_row row = { "42", "ev-1", "alert.received", "notify:ops", NULL, NULL, NULL };
+	struct notify_outcome out = { SALVE_OK, 0, 0, json_pack("[s,s]", "43", "44") };
+	json_t *n = notify_notice(&row, &out, 1, 0, "");
+	char *text = json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS);
+
+	is_string("{\"channel\":\"ops\",\"event\":\"alert.received\",\"event_id\":\"ev-1\",\"grouped\":2,\"outbox_id\":\"42\"}",
+		  text, "notify.sent names the row, channel, event and event id, and counts the rows sent with it");
+	free(text);
+	json_decref(n);
+	out.rc = -ENOENT;
+	n = notify_notice(&row, &out, 3, 1, "slack answered HTTP 404");
+	text = json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS);
+	is_contains("\"attempts\":3,\"channel\":\"ops\",\"dead\":true,\"error\":\"slack answered HTTP 404\"", text,
+		    "notify.failed adds the error, the attempts and whether it is now dead");
+	free(text);
+	json_decref(n);
+	json_decref(out.grouped);
+}
+
 static void test_render(void)
 {
 	char err[1024] = "", *title, *text, *link;
@@ -207,6 +232,7 @@ int main(void)
 	test_config_errors();
 	test_plan();
 	test_quiet_hours();
+	test_notice();
 	test_render();
 	notify_unload();
 	plugins_unload();
