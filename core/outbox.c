@@ -3,8 +3,9 @@
  *
  * Each worker claims one due row with FOR UPDATE SKIP LOCKED, delivers it
  * while holding the row lock, and records the result in the same
- * transaction: delivered, retried later with exponential backoff, or dead
- * once workers.max_attempts is reached.  Several workers (and several
+ * transaction: delivered, retried later with exponential backoff (counted
+ * from the end of the attempt, not its start: a slow consumer gets its
+ * full pause), or dead once workers.max_attempts is reached.  Several workers (and several
  * salved processes) share the table safely.
  */
 #include <errno.h>
@@ -125,7 +126,7 @@ static int deliver_one(PGconn *db)
 			     " status = CASE WHEN $2::bool THEN 'delivered' WHEN $3::bool THEN 'dead' ELSE 'pending' END,"
 			     " delivered_at = CASE WHEN $2::bool THEN now() END,"
 			     " next_attempt_at = CASE WHEN $2::bool OR $3::bool THEN next_attempt_at"
-			     "                   ELSE now() + $5::interval END,"
+			     "                   ELSE clock_timestamp() + $5::interval END,"
 			     " last_error = CASE WHEN id = $1::bigint THEN NULLIF($6, '')"
 			     "              ELSE 'grouped with outbox ' || $1 || COALESCE(': ' || NULLIF($6, ''), '') END"
 			     " WHERE id = $1::bigint"
