@@ -123,9 +123,8 @@ struct ctxerr {
 static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, ...)
+static int vfail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n = 0;
 
 	if (node)
@@ -135,8 +134,28 @@ static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, 
 		n = snprintf(ce->buf, ce->len, "%s: ", ce->file);
 	if (n < 0 || (size_t)n >= ce->len)
 		return -EINVAL;
-	va_start(ap, fmt);
 	vsnprintf(ce->buf + n, ce->len - (size_t)n, fmt, ap);
+	return -EINVAL;
+}
+
+static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(ce, node, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int config_error_at(const struct salve_config *cfg, const yaml_node_t *node, char *err, size_t errlen,
+		    const char *fmt, ...)
+{
+	struct ctxerr ce = { cfg->path ? cfg->path : "(defaults)", err, errlen };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(&ce, node, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }

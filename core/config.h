@@ -83,6 +83,10 @@ int config_apply_plugin(struct salve_config *cfg, const char *plugin,
  * where prefixes keys in errors, e.g. "notify.channels[0].settings.". */
 int config_apply_node(struct salve_config *cfg, int node, const char *where,
 		      const struct salve_config_entry *table, void *ctx, char *err, size_t errlen);
+/* Writes "file:line:col: what" about a node of cfg's document (NULL: no
+ * position) to err, for sections read outside config.c.  Returns -EINVAL. */
+int config_error_at(const struct salve_config *cfg, const yaml_node_t *node, char *err, size_t errlen,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Sets defaults only (for plugins without a section, and the mock core). */
 int config_apply_defaults(const struct salve_config_entry *table, void *ctx,
 			  const char *where, char *err, size_t errlen);

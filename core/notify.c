@@ -15,6 +15,7 @@
  * end.  The outbox workers call notify_deliver_row().
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
@@ -27,10 +28,10 @@
 #include "hooks.h"
 #include "log.h"
 #include "notify.h"
+#include "notify_render.h"
 #include "plugins.h"
 
 #define GROUP_MAX 500       /* rows one message carries at most */
-#define GROUP_LINES 20      /* items a grouped message lists by name */
 
 struct matcher {
 	char *key;
@@ -81,15 +82,13 @@ static int fail(struct reader *r, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct reader *r, const yaml_node_t *node, const char *fmt, ...)
 {
+	char what[768];
 	va_list ap;
-	int n = snprintf(r->err, r->errlen, "%s:%zu:%zu: ", r->cfg->path ? r->cfg->path : "(defaults)",
-			 node ? node->start_mark.line + 1 : 0, node ? node->start_mark.column + 1 : 0);
 
 	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < r->errlen)
-		vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return config_error_at(r->cfg, node, r->err, r->errlen, "%s", what);
 }
 
 static yaml_node_t *node_at(struct reader *r, int id) { return yaml_document_get_node(&r->cfg->doc, id); }
@@ -457,25 +456,16 @@ int notify_routes_event(enum salve_event_id ev)
 
 /* ---- routing ---- */
 
-/* What an event is about: its "alert" when it wraps one (alert.acknowledged
- * is {"alert", "by", "comment"}), else the payload itself. */
-static json_t *subject_of(json_t *payload)
-{
-	json_t *alert = json_object_get(payload, "alert");
-
-	return json_is_object(alert) ? alert : payload;
-}
-
 /* A label of the event's labels, else a top-level scalar field (of the
  * payload, then of the alert it wraps). */
 static const char *field_of(json_t *payload, const char *key, char *num, size_t numlen)
 {
-	json_t *v = json_object_get(json_object_get(subject_of(payload), "labels"), key);
+	json_t *v = json_object_get(json_object_get(notify_subject(payload), "labels"), key);
 
 	if (!v)
 		v = json_object_get(payload, key);
 	if (!v)
-		v = json_object_get(subject_of(payload), key);
+		v = json_object_get(notify_subject(payload), key);
 	if (json_is_string(v))
 		return json_string_value(v);
 	if (json_is_integer(v)) {
@@ -573,114 +563,6 @@ json_t *notify_plan(enum salve_event_id ev, json_t *payloads)
 	return plan;
 }
 
-/* ---- rendering ---- */
-
-static const char *str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static char *link_to(const char *fragment, const char *id)
-{
-	struct buf b = { 0 };
-
-	if (!id || !*id)
-		return NULL;
-	buf_printf(&b, "%s/ui/#/%s/%s", public_url ? public_url : "", fragment, id);
-	return buf_steal(&b);
-}
-
-static void render_one(const char *event, json_t *payload, struct buf *title, struct buf *text, char **link)
-{
-	json_t *p = subject_of(payload), *ann = json_object_get(p, "annotations");
-	const char *name = *str(p, "alert_name") ? str(p, "alert_name") : str(p, "name");
-
-	if (strncmp(event, "alert.", 6) == 0) {
-		const char *state = strcmp(event, "alert.resolved") == 0	? "RESOLVED"
-				    : strcmp(event, "alert.acknowledged") == 0 ? "ACKNOWLEDGED"
-									       : "FIRING";
-		buf_printf(title, "[%s] %s", state, name);
-		if (*str(p, "severity"))
-			buf_printf(title, " (%s)", str(p, "severity"));
-		if (*str(p, "instance"))
-			buf_printf(title, " on %s", str(p, "instance"));
-		if (*str(ann, "summary"))
-			buf_printf(text, "%s\n", str(ann, "summary"));
-		if (*str(ann, "description"))
-			buf_printf(text, "%s\n", str(ann, "description"));
-		if (*str(p, "acknowledged_by"))
-			buf_printf(text, "Acknowledged by %s%s%s\n", str(p, "acknowledged_by"),
-				   *str(payload, "comment") ? ": " : "", str(payload, "comment"));
-		*link = link_to("alerts", str(p, "id"));
-	} else if (strncmp(event, "execution.", 10) == 0) {
-		buf_printf(title, "Runbook %s: %s", *str(p, "runbook_name") ? str(p, "runbook_name") : "?",
-			   *str(p, "state") ? str(p, "state") : event + 10);
-		if (*str(p, "target"))
-			buf_printf(title, " on %s", str(p, "target"));
-		if (*str(p, "error"))
-			buf_printf(text, "%s\n", str(p, "error"));
-		if (*str(p, "requested_by"))
-			buf_printf(text, "Requested by %s\n", str(p, "requested_by"));
-		*link = link_to("executions", str(p, "id"));
-	} else if (strcmp(event, "analysis.completed") == 0) {
-		/* the analysis sits beside the alert: {"alert", "analysis"} or flat */
-		json_t *a = json_object_get(payload, "analysis");
-		const char *alert_id = *str(payload, "alert_id") ? str(payload, "alert_id")
-				       : *str(a, "alert_id")	 ? str(a, "alert_id")
-				       : p != payload		 ? str(p, "id")
-								 : "";
-		buf_printf(title, "Analysis of %s", *name ? name : "an alert");
-		buf_printf(text, "%s\n", json_is_string(a) ? json_string_value(a) : *str(a, "summary") ? str(a, "summary")
-											   : str(payload, "summary"));
-		*link = link_to("alerts", alert_id);
-	} else {
-		const char *what = *str(p, "title") ? str(p, "title") : *name ? name : str(p, "slug");
-		buf_printf(title, "%s: %s", event, what);
-		if (*str(p, "summary"))
-			buf_printf(text, "%s\n", str(p, "summary"));
-		if (*str(p, "slug"))
-			*link = link_to("articles", str(p, "slug"));
-	}
-}
-
-void notify_render(const char *event, json_t *payload, char **title, char **text, char **link)
-{
-	json_t *group = json_object_get(payload, "group");
-	struct buf t = { 0 }, x = { 0 };
-
-	*link = NULL;
-	if (!json_is_array(group)) {
-		render_one(event, payload, &t, &x, link);
-	} else {
-		size_t i, n = json_array_size(group);
-		json_t *item;
-
-		json_array_foreach(group, i, item) {
-			struct buf one = { 0 }, ignored = { 0 };
-			char *item_link = NULL;
-
-			render_one(event, item, &one, &ignored, &item_link);
-			if (i == 0) {
-				buf_printf(&t, "%zu x %s", n, one.data ? one.data : event);
-				*link = item_link;
-				item_link = NULL;
-			}
-			if (i < GROUP_LINES)
-				buf_printf(&x, "- %s\n", one.data ? one.data : event);
-			else if (i == GROUP_LINES)
-				buf_printf(&x, "... and %zu more\n", n - GROUP_LINES);
-			free(item_link);
-			free(buf_steal(&one));
-			free(buf_steal(&ignored));
-		}
-	}
-	*title = buf_steal(&t);
-	*text = buf_steal(&x);
-	if (**text && (*text)[strlen(*text) - 1] == '\n')
-		(*text)[strlen(*text) - 1] = '\0';
-}
-
 /* ---- delivery ---- */
 
 static long long monotonic_ms(void)
@@ -757,7 +639,7 @@ static int channel_deliver(struct channel *c, const char *event_id, const char *
 	char *title, *text, *link;
 	int rc;
 
-	notify_render(event, payload, &title, &text, &link);
+	notify_render(public_url, event, payload, &title, &text, &link);
 	n.title = title;
 	n.text = text;
 	n.link = link;

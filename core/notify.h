@@ -46,9 +46,6 @@ void notify_deliver_row(PGconn *db, const struct notify_row *row, struct notify_
 json_t *notify_notice(const struct notify_row *row, const struct notify_outcome *out, int attempts, int dead,
 		      const char *error);
 
-/* The title, text and link the core gives every channel. Malloc()ed. */
-void notify_render(const char *event, json_t *payload, char **title, char **text, char **link);
-
 /* Sends a test message through channel now (salvectl notify test).  0,
  * SALVE_RETRY or -errno, with err saying why. */
 int notify_send_test(const char *channel, char *err, size_t errlen);

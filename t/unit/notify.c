@@ -20,6 +20,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "notify.h"
+#include "notify_render.h"
 #include "plugins.h"
 #include "tap.h"
 
@@ -174,24 +175,25 @@ static void test_notice(void)
 	json_decref(out.grouped);
 }
 
+#define URL "https://salve.example.com"
+
 static void test_render(void)
 {
-	char err[1024] = "", *title, *text, *link;
-	load("  public_url: https://salve.example.com/\n", err, sizeof(err));
+	char *title, *text, *link;
 	json_t *alert = json_loads("{\"id\":\"a1\",\"alert_name\":\"DiskFull\",\"severity\":\"critical\",\"instance\":\"db-1\","
 				   "\"annotations\":{\"summary\":\"disk full\",\"description\":\"/var at 99%\"}}", 0, NULL);
-	notify_render("alert.received", alert, &title, &text, &link);
+	notify_render(URL, "alert.received", alert, &title, &text, &link);
 	is_string("[FIRING] DiskFull (critical) on db-1", title, "an alert's title: state, name, severity, instance");
 	is_string("disk full\n/var at 99%", text, "its text: summary and description");
-	is_string("https://salve.example.com/ui/#/alerts/a1", link, "its link: public_url without the trailing slash");
+	is_string("https://salve.example.com/ui/#/alerts/a1", link, "its link: under public_url");
 	free(title), free(text), free(link);
-	notify_render("alert.resolved", alert, &title, &text, &link);
+	notify_render(URL, "alert.resolved", alert, &title, &text, &link);
 	is_string("[RESOLVED] DiskFull (critical) on db-1", title, "a resolution says RESOLVED");
 	free(title), free(text), free(link);
 
 	json_t *ack = json_pack("{s:O,s:s,s:s}", "alert", alert, "by", "alice", "comment", "on it");
 	json_object_set_new(json_object_get(ack, "alert"), "acknowledged_by", json_string("alice"));
-	notify_render("alert.acknowledged", ack, &title, &text, &link);
+	notify_render(URL, "alert.acknowledged", ack, &title, &text, &link);
 	is_string("[ACKNOWLEDGED] DiskFull (critical) on db-1", title, "an acknowledgement is about the alert it wraps");
 	is_contains("Acknowledged by alice: on it", text, "its text names who, with the comment");
 	is_string("https://salve.example.com/ui/#/alerts/a1", link, "and links the alert");
@@ -199,7 +201,7 @@ static void test_render(void)
 	json_decref(ack);
 
 	json_t *exec = json_loads("{\"id\":\"e1\",\"runbook_name\":\"restart\",\"state\":\"failed\",\"target\":\"web-1\",\"error\":\"step 2 exited 1\"}", 0, NULL);
-	notify_render("execution.finished", exec, &title, &text, &link);
+	notify_render(URL, "execution.finished", exec, &title, &text, &link);
 	is_string("Runbook restart: failed on web-1", title, "an execution's title: runbook, outcome, target");
 	is_string("step 2 exited 1", text, "its text: the error");
 	is_string("https://salve.example.com/ui/#/executions/e1", link, "its link");
@@ -208,7 +210,7 @@ static void test_render(void)
 	json_t *group = json_pack("{s:[]}", "group");
 	for (int i = 0; i < 25; i++)
 		json_array_append(json_object_get(group, "group"), alert);
-	notify_render("alert.received", group, &title, &text, &link);
+	notify_render(URL, "alert.received", group, &title, &text, &link);
 	is_string("25 x [FIRING] DiskFull (critical) on db-1", title, "a group's title counts its events");
 	ok(strstr(text, "- [FIRING] DiskFull") == text && strstr(text, "... and 5 more"), "its text lists 20 and counts the rest");
 	is_string("https://salve.example.com/ui/#/alerts/a1", link, "its link is the first event's");
