@@ -140,9 +140,8 @@ struct ctxerr {
 static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, ...)
+static int vfail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n = 0;
 
 	if (node)
@@ -152,8 +151,28 @@ static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, 
 		n = snprintf(ce->buf, ce->len, "%s: ", ce->file);
 	if (n < 0 || (size_t)n >= ce->len)
 		return -EINVAL;
-	va_start(ap, fmt);
 	vsnprintf(ce->buf + n, ce->len - (size_t)n, fmt, ap);
+	return -EINVAL;
+}
+
+static int fail_at(struct ctxerr *ce, const yaml_node_t *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(ce, node, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int config_error_at(const struct salve_config *cfg, const yaml_node_t *node, char *err, size_t errlen,
+		    const char *fmt, ...)
+{
+	struct ctxerr ce = { cfg->path ? cfg->path : "(defaults)", err, errlen };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(&ce, node, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -466,6 +485,10 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 			rc = load_plugins(ce, cfg, v);
 			continue;
 		}
+		if (strcmp(key, "notify") == 0) { /* read by core/notify.c, after the plugins load */
+			cfg->notify_node = (int)p->value;
+			continue;
+		}
 		for (i = 0; i < NSECTIONS; i++)
 			if (strcmp(sections[i].name, key) == 0)
 				break;
@@ -473,7 +496,7 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 			char keys[512];
 			static const char *const extra[] = { "database", "http", "auth", "workers",
 							     "scheduler", "executions", "embed", "learning",
-							     "plugins", NULL };
+							     "plugins", "notify", NULL };
 			key_list(top_table, extra, keys, sizeof(keys));
 			return fail_at(ce, k, "unknown key \"%s\" (expected one of: %s)", key, keys);
 		}
@@ -703,23 +726,17 @@ const struct config_plugin *config_plugin_find(const struct salve_config *cfg, c
 	return NULL;
 }
 
-int config_apply_plugin(struct salve_config *cfg, const char *plugin,
-			const struct salve_config_entry *table, void *ctx, char *err, size_t errlen)
+int config_apply_node(struct salve_config *cfg, int node, const char *where,
+		      const struct salve_config_entry *table, void *ctx, char *err, size_t errlen)
 {
 	static const char *const core_keys[] = { "required", "enabled", NULL };
-	const struct config_plugin *cp = config_plugin_find(cfg, plugin);
 	struct ctxerr ce = { cfg->path ? cfg->path : "(defaults)", err, errlen };
-	char where[160];
 
-	snprintf(where, sizeof(where), "plugins.%s.", plugin);
 	if (config_apply_defaults(table, ctx, where, err, errlen) < 0)
 		return -EINVAL;
-	if (!cp || !cp->node)
-		goto required;
-	if (apply_mapping(&ce, &cfg->doc, yaml_document_get_node(&cfg->doc, cp->node), table, ctx,
-			  where, core_keys) < 0)
+	if (node && apply_mapping(&ce, &cfg->doc, yaml_document_get_node(&cfg->doc, node), table, ctx,
+				  where, core_keys) < 0)
 		return -EINVAL;
-required:
 	for (const struct salve_config_entry *e = table; e && e->key; e++) {
 		void *field = (char *)ctx + e->offset;
 		if (!(e->flags & SALVE_CFG_REQUIRED))
@@ -732,6 +749,16 @@ required:
 		}
 	}
 	return 0;
+}
+
+int config_apply_plugin(struct salve_config *cfg, const char *plugin,
+			const struct salve_config_entry *table, void *ctx, char *err, size_t errlen)
+{
+	const struct config_plugin *cp = config_plugin_find(cfg, plugin);
+	char where[160];
+
+	snprintf(where, sizeof(where), "plugins.%s.", plugin);
+	return config_apply_node(cfg, cp ? cp->node : 0, where, table, ctx, err, errlen);
 }
 
 const char *config_plugin_scalar(const struct salve_config *cfg, const char *plugin, const char *key)

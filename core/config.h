@@ -73,6 +73,7 @@ struct salve_config {
 	} learning;
 	struct config_plugin *plugins;
 	size_t nplugins;
+	int notify_node;  /* YAML node of the notify: section (core/notify.c), 0 if none */
 	yaml_document_t doc;
 	int have_doc;
 };
@@ -87,6 +88,14 @@ void config_free(struct salve_config *cfg);
 int config_apply_plugin(struct salve_config *cfg, const char *plugin,
 			const struct salve_config_entry *table, void *ctx,
 			char *err, size_t errlen);
+/* The same from any mapping node of the document (0: defaults only);
+ * where prefixes keys in errors, e.g. "notify.channels[0].settings.". */
+int config_apply_node(struct salve_config *cfg, int node, const char *where,
+		      const struct salve_config_entry *table, void *ctx, char *err, size_t errlen);
+/* Writes "file:line:col: what" about a node of cfg's document (NULL: no
+ * position) to err, for sections read outside config.c.  Returns -EINVAL. */
+int config_error_at(const struct salve_config *cfg, const yaml_node_t *node, char *err, size_t errlen,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Sets defaults only (for plugins without a section, and the mock core). */
 int config_apply_defaults(const struct salve_config_entry *table, void *ctx,
 			  const char *where, char *err, size_t errlen);

@@ -26,6 +26,7 @@
 #include "db.h"
 #include "hooks.h"
 #include "log.h"
+#include "notify.h"
 #include "plugins.h"
 
 static const struct {
@@ -175,7 +176,7 @@ int hooks_durable(enum salve_event_id ev)
 {
 	int scripted;
 
-	if (durable_handlers[ev].n)
+	if (durable_handlers[ev].n || notify_routes_event(ev))
 		return 1;
 	pthread_mutex_lock(&scripts_lock);
 	scripted = scripts[ev] != NULL;
@@ -304,27 +305,40 @@ static json_t *consumers_of(enum salve_event_id ev)
 	return list;
 }
 
+/* One statement, so that every consumer of an event shares its event id:
+ * plugin handlers and scripts take every payload; notify channels take what
+ * the routes give them (notify_plan), maybe later and with a group key. */
 int hooks_enqueue(PGconn *conn, enum salve_event_id ev, json_t *payloads)
 {
 	json_t *consumers = consumers_of(ev);
-	char *c_text, *p_text;
+	json_t *plan = notify_plan(ev, payloads);
+	char *c_text, *p_text, *n_text;
 	int rc = 0;
 
-	if (json_array_size(consumers) && json_array_size(payloads)) {
+	if ((json_array_size(consumers) || json_array_size(plan)) && json_array_size(payloads)) {
 		c_text = json_dumps(consumers, JSON_COMPACT);
 		p_text = json_dumps(payloads, JSON_COMPACT);
-		const char *params[] = { events[ev].name, c_text, p_text };
+		n_text = json_dumps(plan, JSON_COMPACT);
+		const char *params[] = { events[ev].name, c_text, p_text, n_text };
 		rc = db_exec(conn, NULL,
-			     "INSERT INTO outbox (event_id, event, consumer, payload)"
-			     " SELECT e.id, $1, c.name, e.payload"
-			     " FROM (SELECT gen_random_uuid() AS id, p AS payload"
-			     "       FROM jsonb_array_elements($3::jsonb) p) e"
-			     " CROSS JOIN jsonb_array_elements_text($2::jsonb) AS c(name)",
-			     3, params);
+			     "WITH e AS MATERIALIZED (SELECT gen_random_uuid() AS id, p.payload, p.ord"
+			     "       FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS p(payload, ord))"
+			     " INSERT INTO outbox (event_id, event, consumer, payload, route, group_key, next_attempt_at)"
+			     " SELECT e.id, $1, c.name, e.payload, NULL, NULL, now()"
+			     " FROM e CROSS JOIN jsonb_array_elements_text($2::jsonb) AS c(name)"
+			     " UNION ALL"
+			     " SELECT e.id, $1, n.consumer, e.payload, n.route, n.group_key,"
+			     "        now() + n.delay_ms * interval '1 millisecond'"
+			     " FROM e JOIN jsonb_to_recordset($4::jsonb)"
+			     "      AS n(ord bigint, consumer text, route text, group_key text, delay_ms bigint)"
+			     "      ON n.ord = e.ord",
+			     4, params);
 		free(c_text);
 		free(p_text);
+		free(n_text);
 	}
 	json_decref(consumers);
+	json_decref(plan);
 	return rc;
 }
 

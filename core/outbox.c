@@ -3,8 +3,9 @@
  *
  * Each worker claims one due row with FOR UPDATE SKIP LOCKED, delivers it
  * while holding the row lock, and records the result in the same
- * transaction: delivered, retried later with exponential backoff, or dead
- * once workers.max_attempts is reached.  Several workers (and several
+ * transaction: delivered, retried later with exponential backoff (counted
+ * from the end of the attempt, not its start: a slow consumer gets its
+ * full pause), or dead once workers.max_attempts is reached.  Several workers (and several
  * salved processes) share the table safely.
  */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "db.h"
 #include "hooks.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "wakeup.h"
 
@@ -28,7 +30,7 @@ static const struct salve_config *config;
 
 static const char claim_sql[] =
 	"SELECT id, event_id, event, consumer, payload::text, attempts,"
-	"       (extract(epoch FROM created_at) * 1000000)::bigint FROM outbox"
+	"       (extract(epoch FROM created_at) * 1000000)::bigint, route, group_key FROM outbox"
 	" WHERE status = 'pending' AND next_attempt_at <= now()"
 	" ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
@@ -43,6 +45,25 @@ static long backoff_ms(int attempts)
 	return ms > config->workers.backoff_max_ms ? config->workers.backoff_max_ms : ms;
 }
 
+/* A notify channel's row goes through core/notify.c (routes, groups, rate
+ * limits); anything else through its hook consumer. */
+static void deliver_row(PGconn *db, PGresult *res, json_t *payload, struct notify_outcome *out, char *err,
+			size_t errlen)
+{
+	const char *consumer = PQgetvalue(res, 0, 3);
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(consumer, "notify:", 7) == 0) {
+		struct notify_row row = { PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), consumer,
+					  PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7),
+					  PQgetisnull(res, 0, 8) ? NULL : PQgetvalue(res, 0, 8), payload };
+		notify_deliver_row(db, &row, out, err, errlen);
+		return;
+	}
+	out->rc = hooks_deliver(consumer, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
+				strtoll(PQgetvalue(res, 0, 6), NULL, 10), payload, err, errlen);
+}
+
 /* Delivers one due row.  1 if a row was handled, 0 if none was due, <0 on
  * database trouble. */
 static int deliver_one(PGconn *db)
@@ -50,8 +71,12 @@ static int deliver_one(PGconn *db)
 	PGresult *res;
 	json_t *payload;
 	json_error_t jerr;
-	char err[512], attempts_s[16], delay[32];
-	int rc, attempts, result;
+	struct notify_outcome out = { 0 };
+	char err[512], attempts_s[16], delay[32], *grouped;
+	json_t *notice = NULL; /* notify.sent or notify.failed, emitted after commit */
+	enum salve_event_id notice_ev = SALVE_EV_NOTIFY_SENT;
+	int rc, attempts;
+	long wait;
 
 	if ((rc = db_begin(db)) < 0)
 		return rc;
@@ -68,38 +93,65 @@ static int deliver_one(PGconn *db)
 	attempts = atoi(PQgetvalue(res, 0, 5)) + 1;
 	if (!payload) {
 		snprintf(err, sizeof(err), "stored payload is not JSON: %s", jerr.text);
-		result = -EINVAL;
+		out.rc = -EINVAL;
 	} else {
-		result = hooks_deliver(PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
-				       strtoll(PQgetvalue(res, 0, 6), NULL, 10), payload, err, sizeof(err));
+		deliver_row(db, res, payload, &out, err, sizeof(err));
 	}
 	json_decref(payload);
+	if (out.postpone_ms > 0) /* held back, not attempted */
+		attempts--;
+	wait = out.postpone_ms > 0 ? out.postpone_ms : backoff_ms(attempts);
+	if (out.retry_after_ms > wait)
+		wait = out.retry_after_ms;
 	snprintf(attempts_s, sizeof(attempts_s), "%d", attempts);
-	snprintf(delay, sizeof(delay), "%ld milliseconds", backoff_ms(attempts));
+	snprintf(delay, sizeof(delay), "%ld milliseconds", wait);
+	if (!out.grouped)
+		out.grouped = json_array();
+	grouped = json_dumps(out.grouped, JSON_COMPACT);
 	{
 		const char *id = PQgetvalue(res, 0, 0);
-		const char *dead = result != SALVE_OK && attempts >= config->workers.max_attempts ? "t" : "f";
-		const char *params[] = { id, result == SALVE_OK ? "t" : "f", dead, attempts_s, delay, err };
+		/* a notify channel's permanent refusal (4xx) will not change by retrying */
+		int permanent = out.rc < 0 && strncmp(PQgetvalue(res, 0, 3), "notify:", 7) == 0;
+		const char *dead = out.rc != SALVE_OK && out.postpone_ms <= 0 &&
+				   (permanent || attempts >= config->workers.max_attempts) ? "t" : "f";
+		const char *params[] = { id, out.rc == SALVE_OK ? "t" : "f", dead, attempts_s, delay, err, grouped };
 
-		if (result != SALVE_OK)
+		if (out.rc != SALVE_OK && out.postpone_ms <= 0)
 			log_warn("outbox %s: %s to %s failed (attempt %d of %ld): %s%s", id, PQgetvalue(res, 0, 2),
 				 PQgetvalue(res, 0, 3), attempts, config->workers.max_attempts, err,
 				 dead[0] == 't' ? "; now a dead letter" : "");
+		/* rows sent in one message share the outcome of its first */
 		rc = db_exec(db, NULL,
 			     "UPDATE outbox SET attempts = $4::int,"
 			     " status = CASE WHEN $2::bool THEN 'delivered' WHEN $3::bool THEN 'dead' ELSE 'pending' END,"
-			     " delivered_at = CASE WHEN $2::bool THEN clock_timestamp() END,"
+			     " delivered_at = CASE WHEN $2::bool THEN now() END,"
 			     " next_attempt_at = CASE WHEN $2::bool OR $3::bool THEN next_attempt_at"
 			     "                   ELSE clock_timestamp() + $5::interval END,"
-			     " last_error = NULLIF($6, '')"
-			     " WHERE id = $1", 6, params);
+			     " last_error = CASE WHEN id = $1::bigint THEN NULLIF($6, '')"
+			     "              ELSE 'grouped with outbox ' || $1 || COALESCE(': ' || NULLIF($6, ''), '') END"
+			     " WHERE id = $1::bigint"
+			     "    OR id IN (SELECT jsonb_array_elements_text($7::jsonb)::bigint)", 7, params);
+		if (strncmp(PQgetvalue(res, 0, 3), "notify:", 7) == 0 && out.postpone_ms <= 0) {
+			notice_ev = out.rc == SALVE_OK ? SALVE_EV_NOTIFY_SENT : SALVE_EV_NOTIFY_FAILED;
+			if (hooks_wanted(notice_ev))
+				notice = notify_notice(&(struct notify_row){ id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+									     PQgetvalue(res, 0, 3), NULL, NULL, NULL },
+						       &out, attempts, dead[0] == 't', err);
+		}
 	}
+	free(grouped);
+	json_decref(out.grouped);
 	PQclear(res);
 	if (rc == 0)
 		rc = db_commit(db);
 	if (rc < 0) {
 		db_rollback(db);
+		json_decref(notice);
 		return rc;
+	}
+	if (notice) {
+		hooks_emit(notice_ev, notice);
+		json_decref(notice);
 	}
 	return 1;
 }

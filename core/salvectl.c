@@ -25,6 +25,7 @@
 #include "embed.h"
 #include "log.h"
 #include "migrate.h"
+#include "notify.h"
 #include "plugins.h"
 #include "rfc3339.h"
 #include "runbooks.h"
@@ -51,7 +52,8 @@ static void usage(FILE *out)
 		"  token revoke ID|TOKEN\n"
 		"  send-test-alert [--url URL] [--token T] [--resolve]   post an Alertmanager payload\n"
 		"  doctor                                  check config, database, schema, plugins, listen\n"
-		"  dead-letters [--retry ID]               list (or requeue) undeliverable events\n"
+		"  dead-letters [retry ID | --retry ID]    list (or requeue) undeliverable events\n"
+		"  notify test CHANNEL                     send a test message through a notify channel\n"
 		"  import runbooks FILE|DIR                validate and add or update runbooks from YAML\n"
 		"  export runbooks [DIR]                   runbooks as YAML: to stdout, or one file each in DIR\n"
 		"  embed-link alert|execution ID [--ttl 30d|12h|3600] [--user NAME] [--url BASE]\n"
@@ -446,6 +448,12 @@ static int cmd_doctor(void)
 	}
 	if (plugins_count() == 0)
 		problems += check(0, "plugins", "none loaded: check plugin_dir and the plugins section");
+	{
+		char why[1024];
+		int bad = notify_load(cfg, why, sizeof(why)) < 0;
+		problems += check(!bad, "notify", bad ? why : "channels and routes are consistent");
+		notify_unload();
+	}
 	plugins_unload();
 	problems += check(listen_state(detail, sizeof(detail)), "listen", detail);
 	printf("%s\n", problems ? "problems found: fix the FAIL lines above" : "all checks passed");
@@ -457,7 +465,14 @@ static int cmd_doctor(void)
 static int cmd_dead_letters(int argc, char **argv)
 {
 	const char *retry = opt_value(argc, argv, "--retry");
-	PGconn *db = connect_db();
+	PGconn *db;
+
+	if (argc >= 1 && strcmp(argv[0], "retry") == 0) {
+		if (argc != 2)
+			return fail("usage: salvectl dead-letters retry ID");
+		retry = argv[1];
+	}
+	db = connect_db();
 	PGresult *res;
 	int rc = 0;
 
@@ -489,6 +504,28 @@ static int cmd_dead_letters(int argc, char **argv)
 		PQclear(res);
 	}
 	PQfinish(db);
+	return rc;
+}
+
+/* ---- notifications ---- */
+
+static int cmd_notify(int argc, char **argv)
+{
+	char err[1024];
+	int rc;
+
+	if (argc != 2 || strcmp(argv[0], "test") != 0)
+		return fail("usage: salvectl notify test CHANNEL");
+	plugins_load(cfg, 1);
+	if (notify_load(cfg, err, sizeof(err)) < 0) {
+		rc = fail("%s", err);
+	} else if ((rc = notify_send_test(argv[1], err, sizeof(err))) != SALVE_OK) {
+		rc = fail("%s%s", err, rc == SALVE_RETRY ? " (the outbox would try again)" : "");
+	} else {
+		printf("sent a test message through %s\n", argv[1]);
+	}
+	notify_unload();
+	plugins_unload();
 	return rc;
 }
 
@@ -911,6 +948,8 @@ int main(int argc, char **argv)
 		rc = cmd_doctor();
 	else if (strcmp(cmd, "dead-letters") == 0)
 		rc = cmd_dead_letters(argc, argv);
+	else if (strcmp(cmd, "notify") == 0)
+		rc = cmd_notify(argc, argv);
 	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(argc, argv);
 	else if (strcmp(cmd, "export") == 0)

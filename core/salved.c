@@ -19,6 +19,8 @@
 #include "alerts.h"
 #include "api_learning.h"
 #include "api_system.h"
+#include "notify.h"
+#include "slack_interactive.h"
 #include "auth.h"
 #include "changes.h"
 #include "config.h"
@@ -151,6 +153,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
 	learning_register_routes(cfg);
+	slack_interactive_register_routes(cfg);
 }
 
 /* The route table as the server would hold it, without serving: the
@@ -176,6 +179,7 @@ static int print_routes(struct salve_config *cfg)
 static int serve(struct salve_config *cfg, const char *path)
 {
 	sigset_t sigs;
+	char err[1024];
 	int sig, rc = 1;
 
 	if (db_pool_init(cfg->database.url, (int)cfg->database.pool_size, (int)cfg->database.connect_timeout) < 0)
@@ -190,6 +194,10 @@ static int serve(struct salve_config *cfg, const char *path)
 	register_core_routes(cfg);
 	if (plugins_load(cfg, 1) < 0)
 		goto out_plugins;
+	if (notify_load(cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out_plugins;
+	}
 	hooks_freeze();
 	hooks_scan_scripts(cfg->hooks_dir, (int)cfg->workers.hook_timeout);
 	if (plugins_start() < 0)
@@ -237,6 +245,7 @@ out_workers:
 	scheduler_stop();
 	plugins_stop();
 out_plugins:
+	notify_unload();
 	plugins_unload();
 	hooks_reset();
 	http_shutdown();
@@ -298,6 +307,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "salved: plugin %s: %s\n", plugins_at(i)->name, plugins_at(i)->reason);
 				rc = 1;
 			}
+		if (!rc && notify_load(cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "salved: %s\n", err);
+			rc = 1;
+		}
+		notify_unload();
 		plugins_unload();
 		hooks_reset();
 		http_shutdown();
