@@ -62,6 +62,13 @@ struct salve_config {
 		char *signing_key_file;
 		char *default_user;      /* who signed-link submissions are stored as */
 	} embed;
+	struct {
+		char **categories;         /* "category: pattern ..." rules; NULL: core/categories.c's */
+		char *default_category;    /* for alerts no rule matches */
+		long trend_min_count;      /* alerts in both weeks together before a trend is shown */
+		long flap_window_minutes;
+		long flap_min_transitions; /* firing/resolved changes in the window that make a flap */
+	} insights;
 	struct config_plugin *plugins;
 	size_t nplugins;
 	yaml_document_t doc;
