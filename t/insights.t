@@ -304,6 +304,28 @@ is_json "/api/v1/insights/infinity/daily?days=45&runbook_id=$RB" '[len(d), sorte
     '[45, ["day", "executions", "outcomes", "resolved", "success_rate"], 13]' \
     "Infinity daily: 45 days of one runbook, its 13 remaining runs"
 
+# --- contrib/grafana/salve-insights.json reads only what salve answers
+dash_check() {
+    "$PYTHON" - "$top_srcdir/contrib/grafana/salve-insights.json" "$SALVE_URL" "$SALVE_TOKEN" <<'PY'
+import json, sys, urllib.request
+dash, base, token = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+problems, targets = [], 0
+for p in dash["panels"]:
+    for t in p["targets"]:
+        targets += 1
+        url = base + t["url"].replace("${days}", "30")
+        req = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
+        rows = json.load(urllib.request.urlopen(req))
+        if not rows:
+            problems.append("%s: no rows" % t["url"])
+        for c in t["columns"]:
+            if rows and c["selector"] not in rows[0]:
+                problems.append("%s: no column %s" % (t["url"], c["selector"]))
+print("; ".join(problems) if problems else "ok %d" % targets)
+PY
+}
+is 'ok 6' "$(dash_check)" "the Grafana dashboard's 6 queries answer rows with every column they select"
+
 # --- bad input
 
 get "$I?days=0"
