@@ -230,8 +230,10 @@ CREATE TRIGGER insights_alerts_moved AFTER UPDATE OF starts_at, alert_name, labe
              IS DISTINCT FROM insights_alert_pattern(NEW.labels, NEW.instance))
     EXECUTE FUNCTION insights_alerts_moved();
 
--- Flapping looks at the alerts that started in the last hours.
+-- Flapping looks at the alerts that started in the last hours; one
+-- runbook's insights at its executions in the window.
 CREATE INDEX alerts_starts_idx ON alerts (starts_at);
+CREATE INDEX executions_runbook_created_idx ON executions (runbook_id, created_at);
 
 -- ---- rebuild ---------------------------------------------------------------
 

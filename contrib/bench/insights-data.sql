@@ -47,7 +47,7 @@ SELECT rb.id, 1, a.id, split_part(a.instance, ':', 1), '[]',
        'bench-insights', h.at + interval '2 minutes', h.at + interval '2 minutes', h.at + interval '3 minutes'
 FROM bench_h h
 JOIN alerts a ON a.source = 'bench-insights' AND a.fingerprint = h.fp
-JOIN runbooks rb ON rb.name = 'bench-rb-' || (1 + h.i % 20) AND rb.deleted_at IS NULL
+JOIN runbooks rb ON rb.name = 'bench-rb-' || (1 + (h.i / 5) % 20) AND rb.deleted_at IS NULL
 WHERE h.i % 5 = 0;
 
 CREATE TEMP TABLE bench_x ON COMMIT DROP AS
@@ -74,7 +74,7 @@ SELECT x.id, x.alert_id, u.id, ok, CASE WHEN ok THEN 'full' WHEN x.h1 < 500 THEN
             'vacuum the journal to 200M', 'use the HPA instead of a fixed count', 'set idle_in_transaction_session_timeout'])[1 + x.h1 % 5] END
 FROM bench_x x
 CROSS JOIN (SELECT id FROM users WHERE username = 'bench-insights') u
-CROSS JOIN LATERAL (SELECT x.state = 'succeeded' AND x.h1 % 100 < 30 + (x.i % 20) * 3 AS ok) v
+CROSS JOIN LATERAL (SELECT x.state = 'succeeded' AND x.h1 % 100 < 30 + ((x.i / 5) % 20) * 3 AS ok) v
 WHERE x.h2 % 10 <> 0
 ON CONFLICT DO NOTHING;
 
