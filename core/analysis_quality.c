@@ -2,11 +2,10 @@
  * core/analysis_quality.c - how helpful the AI's analyses were, overall
  * and by alert category (insights_analysis_quality in insights.h).
  *
- * The database groups the window's feedback by alert name and the few
- * labels the category rules read, so however much feedback there is, C
- * classifies one row per distinct (name, labels) and sums the counts.
- * Each alert is fetched by id: OFFSET 0 keeps the planner from hashing the
- * whole alerts table for the window's feedback.
+ * insights_feedback_daily (sql/008) sums feedback per day, alert name and
+ * the labels category rules may read, so however much feedback there is, C
+ * classifies one row per distinct (name, labels) in the window and adds up
+ * the counts.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,21 +18,12 @@
 #define CATEGORY_MIN_RATED 3 /* rated answers before a category can be best or worst */
 
 static const char quality_sql[] =
-	"SELECT a.alert_name,"
-	"       (SELECT coalesce(jsonb_object_agg(k, a.labels -> k), '{}')"
-	"          FROM jsonb_array_elements_text($2::jsonb) AS k WHERE a.labels ? k)::text,"
-	"       count(*), count(f.helpful), count(*) FILTER (WHERE f.helpful),"
-	"       count(*) FILTER (WHERE f.accuracy = 'accurate'),"
-	"       count(*) FILTER (WHERE f.accuracy = 'partially_accurate'),"
-	"       count(*) FILTER (WHERE f.accuracy = 'inaccurate'),"
-	"       count(*) FILTER (WHERE f.actionability = 'actionable'),"
-	"       count(*) FILTER (WHERE f.actionability = 'vague'),"
-	"       count(*) FILTER (WHERE f.actionability = 'wrong_direction'),"
-	"       coalesce(sum(f.rating), 0), count(f.rating)"
-	"  FROM analysis_feedback f"
-	"  JOIN LATERAL (SELECT alert_name, labels FROM alerts WHERE id = f.alert_id OFFSET 0) a ON true"
-	" WHERE f.updated_at >= now() - make_interval(days => $1::int)"
-	" GROUP BY 1, 2";
+	"SELECT alert_name, labels::text, sum(feedback), sum(rated), sum(helpful), sum(accurate),"
+	"       sum(partially_accurate), sum(inaccurate), sum(actionable), sum(vague), sum(wrong_direction),"
+	"       sum(rating_sum), sum(ratings)"
+	"  FROM insights_feedback_daily"
+	" WHERE day >= (now() AT TIME ZONE 'UTC')::date - $1::int + 1"
+	" GROUP BY 1, 2 HAVING sum(feedback) <> 0";
 
 /* The counters, in the query's column order from column 2. */
 static const char *const counters[] = { "feedback", "rated", "helpful", "accurate", "partially_accurate",
@@ -97,21 +87,19 @@ static int by_helpful(const void *a, const void *b)
 int insights_analysis_quality(PGconn *conn, const struct categories *cats, int days, json_t **out, char *err,
 			      size_t errlen)
 {
-	json_t *names = categories_label_names(cats), *total = json_object(), *by = json_object(), *list, *o;
+	json_t *total = json_object(), *by = json_object(), *list, *o;
 	json_t **v, *best = json_null(), *worst = json_null();
-	char d[16], *label_json = json_dumps(names, JSON_COMPACT);
-	const char *params[2] = { d, label_json };
+	char d[16];
+	const char *params[1] = { d };
 	PGresult *res;
 	const char *k;
 	json_t *c;
 	size_t n, i;
 	int rc;
 
-	json_decref(names);
 	snprintf(d, sizeof(d), "%d", days);
 	*out = NULL;
-	rc = db_exec_prepared(conn, &res, "insights_quality", quality_sql, 2, params);
-	free(label_json);
+	rc = db_exec_prepared(conn, &res, "insights_quality", quality_sql, 1, params);
 	if (rc < 0) {
 		json_decref(total);
 		json_decref(by);

@@ -8,6 +8,9 @@
 
 #include "categories.h"
 
+const char *const categories_labels[] = { "category", "service", "job", "team", "namespace",
+					   "component", "app", "env", NULL };
+
 const char *const categories_default_rules[] = {
 	"database: *postgres* *mysql* *mariadb* *redis* *mongo* *database* *replication* *pgbouncer* "
 	"service=*postgres* service=*mysql* service=*redis* service=*pgbouncer* service=*mongo* "
@@ -20,6 +23,14 @@ const char *const categories_default_rules[] = {
 };
 
 #define DEFAULT_FALLBACK "application"
+
+static int known_label(const char *s, size_t n)
+{
+	for (const char *const *l = categories_labels; *l; l++)
+		if (strlen(*l) == n && strncmp(*l, s, n) == 0)
+			return 1;
+	return 0;
+}
 
 static int valid_name(const char *s, size_t n)
 {
@@ -43,6 +54,7 @@ int categories_check_rule(const char *line, char *msg, size_t msglen)
 		return -EINVAL;
 	}
 	for (p = colon + 1; *p;) {
+		const char *eq;
 		size_t n;
 
 		while (*p == ' ' || *p == '\t')
@@ -50,9 +62,15 @@ int categories_check_rule(const char *line, char *msg, size_t msglen)
 		n = strcspn(p, " \t");
 		if (n == 0)
 			break;
-		if (*p == '=' || (memchr(p, '=', n) && !valid_name(p, (size_t)((const char *)memchr(p, '=', n) - p)))) {
+		eq = memchr(p, '=', n);
+		if (*p == '=' || (eq && !valid_name(p, (size_t)(eq - p)))) {
 			snprintf(msg, msglen, "\"%s\": \"%.*s\" should be a glob on the alert name or label=glob",
 				 line, (int)n, p);
+			return -EINVAL;
+		}
+		if (eq && !known_label(p, (size_t)(eq - p))) {
+			snprintf(msg, msglen, "\"%s\": label \"%.*s\" cannot be used; rules read category, service, "
+				 "job, team, namespace, component, app and env", line, (int)(eq - p), p);
 			return -EINVAL;
 		}
 		patterns++;
@@ -155,28 +173,4 @@ const char *categories_classify(const struct categories *c, const char *alert_na
 			if (pattern_matches(*p, alert_name ? alert_name : "", labels))
 				return c->rules[i].category;
 	return c->fallback;
-}
-
-json_t *categories_label_names(const struct categories *c)
-{
-	json_t *names = json_array();
-
-	json_array_append_new(names, json_string("category"));
-	for (size_t i = 0; i < c->nrules; i++)
-		for (char **p = c->rules[i].patterns; *p; p++) {
-			const char *eq = strchr(*p, '=');
-			json_t *name;
-			size_t j;
-
-			if (!eq)
-				continue;
-			name = json_stringn(*p, (size_t)(eq - *p));
-			for (j = 0; j < json_array_size(names); j++)
-				if (json_equal(json_array_get(names, j), name))
-					break;
-			if (j == json_array_size(names))
-				json_array_append(names, name);
-			json_decref(name);
-		}
-	return names;
 }

@@ -5,7 +5,11 @@
  * fnmatch(3) glob on the alert name ("*Postgres*") or on one label's value
  * ("service=*redis*"), both without regard to case.  The first rule with a
  * matching pattern wins; an alert no rule matches gets the fallback.  An
- * alert with a "category" label is taken at its word. */
+ * alert with a "category" label is taken at its word.
+ *
+ * Label patterns may read only the labels of categories_labels (feedback
+ * is rolled up per distinct set of them: sql/008, insights_category_labels,
+ * holds the same list). */
 #ifndef SALVE_CATEGORIES_H
 #define SALVE_CATEGORIES_H
 
@@ -23,6 +27,9 @@ struct categories {
 	char *fallback;
 };
 
+/* The labels a rule may read, NULL-terminated. */
+extern const char *const categories_labels[];
+
 /* The rules used when salve.yaml names none (insights.categories). */
 extern const char *const categories_default_rules[];
 
@@ -36,7 +43,5 @@ void categories_free(struct categories *c);
 /* The category of an alert; labels may be NULL.  Never NULL; it may
  * point into labels (the alert's own category label). */
 const char *categories_classify(const struct categories *c, const char *alert_name, json_t *labels);
-/* The label names the rules read, plus "category": a JSON array of strings. */
-json_t *categories_label_names(const struct categories *c);
 
 #endif

@@ -342,9 +342,8 @@ static int runbook_name(PGconn *conn, const char *id, char **name, json_t **aler
 	return *name ? 0 : -ENOMEM;
 }
 
-static const char *empty_message(long executions, int days)
+static const char *empty_message(long executions)
 {
-	(void)days;
 	return executions ? "" : "This runbook has not run in the window yet. Insights appear once it has run "
 				 "and someone has reported how it went (POST /api/v1/executions/{id}/outcome).";
 }
@@ -373,6 +372,7 @@ int insights_runbook(PGconn *conn, long runbook_id, int days, json_t **out, char
 		json_decref(ttr);
 		json_decref(manual);
 		json_decref(suggestions);
+		json_decref(steps);
 		return fail(rc, err, errlen, "runbook insights");
 	}
 	json_object_set_new(o, "executions", json_integer(c.executions));
@@ -396,7 +396,7 @@ int insights_runbook(PGconn *conn, long runbook_id, int days, json_t **out, char
 	json_object_set_new(o, "success_factors",
 			    json_pack("{s:o,s:o}", "hosts", l.good_hosts, "labels", l.good_labels));
 	json_object_set_new(o, "empty", json_boolean(c.executions == 0 && c.outcomes == 0));
-	json_object_set_new(o, "message", json_string(empty_message(c.executions + c.outcomes, days)));
+	json_object_set_new(o, "message", json_string(empty_message(c.executions + c.outcomes)));
 	*out = o;
 	return 0;
 }

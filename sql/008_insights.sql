@@ -235,14 +235,95 @@ CREATE TRIGGER insights_alerts_moved AFTER UPDATE OF starts_at, alert_name, labe
 CREATE INDEX alerts_starts_idx ON alerts (starts_at);
 CREATE INDEX executions_runbook_created_idx ON executions (runbook_id, created_at);
 
+-- ---- analysis feedback per day, alert name and category labels ------------
+
+-- The labels category rules may read (core/categories.c keeps the same
+-- list): feedback is summed per distinct set of them, not per alert.
+CREATE FUNCTION insights_category_labels(labels jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(jsonb_object_agg(k, labels -> k), '{}')
+    FROM unnest(ARRAY['category', 'service', 'job', 'team', 'namespace', 'component', 'app', 'env']) AS k
+    WHERE labels ? k
+$$;
+
+CREATE TABLE insights_feedback_daily (
+    day                date NOT NULL,      -- of the feedback's updated_at, UTC
+    alert_name         text NOT NULL,
+    labels             jsonb NOT NULL,     -- insights_category_labels of the alert
+    feedback           integer NOT NULL DEFAULT 0,
+    rated              integer NOT NULL DEFAULT 0,   -- helpful is not null
+    helpful            integer NOT NULL DEFAULT 0,
+    accurate           integer NOT NULL DEFAULT 0,
+    partially_accurate integer NOT NULL DEFAULT 0,
+    inaccurate         integer NOT NULL DEFAULT 0,
+    actionable         integer NOT NULL DEFAULT 0,
+    vague              integer NOT NULL DEFAULT 0,
+    wrong_direction    integer NOT NULL DEFAULT 0,
+    rating_sum         bigint NOT NULL DEFAULT 0,
+    ratings            integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, alert_name, labels)
+);
+
+CREATE FUNCTION insights_add_feedback(f analysis_feedback, sign integer) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO insights_feedback_daily AS d (day, alert_name, labels, feedback, rated, helpful, accurate,
+        partially_accurate, inaccurate, actionable, vague, wrong_direction, rating_sum, ratings)
+    SELECT (f.updated_at AT TIME ZONE 'UTC')::date, a.alert_name, insights_category_labels(a.labels), sign,
+           sign * (f.helpful IS NOT NULL)::integer, sign * coalesce(f.helpful, false)::integer,
+           sign * (f.accuracy IS NOT DISTINCT FROM 'accurate')::integer,
+           sign * (f.accuracy IS NOT DISTINCT FROM 'partially_accurate')::integer,
+           sign * (f.accuracy IS NOT DISTINCT FROM 'inaccurate')::integer,
+           sign * (f.actionability IS NOT DISTINCT FROM 'actionable')::integer,
+           sign * (f.actionability IS NOT DISTINCT FROM 'vague')::integer,
+           sign * (f.actionability IS NOT DISTINCT FROM 'wrong_direction')::integer,
+           sign * coalesce(f.rating, 0), sign * (f.rating IS NOT NULL)::integer
+    FROM alerts a WHERE a.id = f.alert_id
+    ON CONFLICT (day, alert_name, labels) DO UPDATE
+       SET feedback = d.feedback + excluded.feedback, rated = d.rated + excluded.rated,
+           helpful = d.helpful + excluded.helpful, accurate = d.accurate + excluded.accurate,
+           partially_accurate = d.partially_accurate + excluded.partially_accurate,
+           inaccurate = d.inaccurate + excluded.inaccurate, actionable = d.actionable + excluded.actionable,
+           vague = d.vague + excluded.vague, wrong_direction = d.wrong_direction + excluded.wrong_direction,
+           rating_sum = d.rating_sum + excluded.rating_sum, ratings = d.ratings + excluded.ratings
+$$;
+
+CREATE FUNCTION insights_feedback_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM insights_add_feedback(OLD, -1);  -- finds nothing once its alert is gone
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM insights_add_feedback(NEW, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER insights_feedback_changed AFTER INSERT OR UPDATE OR DELETE ON analysis_feedback
+    FOR EACH ROW EXECUTE FUNCTION insights_feedback_changed();
+
+-- An alert deleted takes its feedback by cascade, when the trigger above
+-- can no longer read the alert: take the feedback out first.
+CREATE FUNCTION insights_alert_feedback_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    f analysis_feedback;
+BEGIN
+    FOR f IN SELECT * FROM analysis_feedback WHERE alert_id = OLD.id LOOP
+        PERFORM insights_add_feedback(f, -1);
+    END LOOP;
+    RETURN OLD;
+END $$;
+
+CREATE TRIGGER insights_alert_feedback_gone BEFORE DELETE ON alerts
+    FOR EACH ROW EXECUTE FUNCTION insights_alert_feedback_gone();
+
 -- ---- rebuild ---------------------------------------------------------------
 
 -- Recomputes every rollup from the base tables (the migration's backfill;
 -- also a repair after a manual bulk edit with triggers disabled).
 CREATE FUNCTION insights_rollup_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    LOCK TABLE insights_runbook_daily, insights_runbook_phrase_daily, insights_alert_daily
-        IN EXCLUSIVE MODE;
+    LOCK TABLE insights_runbook_daily, insights_runbook_phrase_daily, insights_alert_daily,
+        insights_feedback_daily IN EXCLUSIVE MODE;
+    DELETE FROM insights_feedback_daily;
     DELETE FROM insights_runbook_daily;
     DELETE FROM insights_runbook_phrase_daily;
     DELETE FROM insights_alert_daily;
@@ -255,6 +336,7 @@ BEGIN
     INSERT INTO insights_alert_daily (day, alert_name, pattern, alerts)
     SELECT (starts_at AT TIME ZONE 'UTC')::date, alert_name, insights_alert_pattern(labels, instance), count(*)
     FROM alerts GROUP BY 1, 2, 3;
+    PERFORM insights_add_feedback(f, 1) FROM analysis_feedback f;
 END $$;
 
 SELECT insights_rollup_rebuild();

@@ -191,13 +191,22 @@ phr_want AS (
 phr_have AS (SELECT runbook_id, day, kind, phrase, n FROM insights_runbook_phrase_daily WHERE n <> 0),
 al_want AS (SELECT (starts_at AT TIME ZONE 'UTC')::date, alert_name, insights_alert_pattern(labels, instance), count(*)
               FROM alerts GROUP BY 1, 2, 3),
-al_have AS (SELECT day, alert_name, pattern, alerts FROM insights_alert_daily WHERE alerts <> 0)
+al_have AS (SELECT day, alert_name, pattern, alerts FROM insights_alert_daily WHERE alerts <> 0),
+fb_want AS (
+  SELECT (f.updated_at AT TIME ZONE 'UTC')::date, a.alert_name, insights_category_labels(a.labels), count(*),
+         count(f.helpful), count(*) FILTER (WHERE f.helpful), count(*) FILTER (WHERE f.accuracy = 'accurate'),
+         count(*) FILTER (WHERE f.actionability = 'vague'), coalesce(sum(f.rating), 0), count(f.rating)
+    FROM analysis_feedback f JOIN alerts a ON a.id = f.alert_id GROUP BY 1, 2, 3),
+fb_have AS (SELECT day, alert_name, labels, feedback, rated, helpful, accurate, vague, rating_sum, ratings
+              FROM insights_feedback_daily WHERE feedback <> 0)
 SELECT (SELECT count(*) FROM ((SELECT * FROM want EXCEPT SELECT * FROM have)
                               UNION ALL (SELECT * FROM have EXCEPT SELECT * FROM want)) d)
      + (SELECT count(*) FROM ((SELECT * FROM phr_want EXCEPT SELECT * FROM phr_have)
                               UNION ALL (SELECT * FROM phr_have EXCEPT SELECT * FROM phr_want)) d)
      + (SELECT count(*) FROM ((SELECT * FROM al_want EXCEPT SELECT * FROM al_have)
                               UNION ALL (SELECT * FROM al_have EXCEPT SELECT * FROM al_want)) d)
+     + (SELECT count(*) FROM ((SELECT * FROM fb_want EXCEPT SELECT * FROM fb_have)
+                              UNION ALL (SELECT * FROM fb_have EXCEPT SELECT * FROM fb_want)) d)
 SQL
 }
 is 0 "$(consistent)" "rollups: equal to a recount from the base tables after the load and an update"
@@ -284,6 +293,12 @@ is '[3, 2, 2, 0.4286]' \
     "$(jpy '[d["accuracy"]["accurate"], d["accuracy"]["partially_accurate"], d["accuracy"]["inaccurate"], round(d["accuracy"]["accurate_rate"], 4)]' "$HTTP_BODY")" "quality: the accuracy breakdown"
 is '[3, 3, 1]' \
     "$(jpy '[d["actionability"]["actionable"], d["actionability"]["vague"], d["actionability"]["wrong_direction"]]' "$HTTP_BODY")" "quality: the actionability breakdown"
+is 0 "$(consistent)" "rollups: feedback sums equal a recount from analysis_feedback"
+salve_psql -c "UPDATE analysis_feedback SET helpful = true, accuracy = 'accurate'
+               WHERE alert_id = (SELECT id FROM alerts WHERE fingerprint = 'pay') AND user_id = (SELECT id FROM users WHERE username = 'fb1')" >/dev/null
+salve_psql -c "DELETE FROM alerts WHERE fingerprint = 'fp-5'" >/dev/null
+is 0 "$(consistent)" "rollups: still equal after feedback changes and an alert (with its feedback) is deleted"
+is_json "$Q" '[d["rated"], d["helpful"]]' '[6, 5]' "quality: the changed and the deleted feedback count at once"
 
 # --- Grafana Infinity: flat arrays of objects with scalar values
 
