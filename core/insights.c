@@ -31,6 +31,17 @@
 #define WINDOW_DAY WINDOW_DAY_OF("$2")
 #define WINDOW_FROM "(" WINDOW_DAY "::timestamp AT TIME ZONE 'UTC')"
 
+/* The detail of one runbook (percentiles, hosts, labels, steps, alert
+ * names) comes from its latest DETAIL_MAX executions in the window, so its
+ * cost stays bounded however often the runbook runs; counts and rates come
+ * from the rollups and cover the whole window.  "detail" in the answer says
+ * how many executions the detail read. */
+#define DETAIL_MAX 1000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define RECENT "recent AS (SELECT * FROM executions WHERE runbook_id = $1 AND created_at >= " WINDOW_FROM \
+	" ORDER BY created_at DESC LIMIT " STR(DETAIL_MAX) ")"
+
 static int fail(int rc, char *err, size_t errlen, const char *what)
 {
 	if (rc == -ENOENT)
@@ -111,10 +122,10 @@ static json_t *trend_of(const struct window_counts *c)
 }
 
 static const char ttr_sql[] =
-	"SELECT o.time_to_resolution_minutes FROM executions x"
+	"WITH " RECENT
+	"SELECT o.time_to_resolution_minutes FROM recent x"
 	"  JOIN execution_outcomes o ON o.execution_id = x.id"
-	" WHERE x.runbook_id = $1 AND x.created_at >= " WINDOW_FROM
-	"   AND o.time_to_resolution_minutes IS NOT NULL ORDER BY 1";
+	" WHERE o.time_to_resolution_minutes IS NOT NULL ORDER BY 1";
 
 static int time_to_resolution(PGconn *conn, const char *const params[2], const struct window_counts *c,
 			      json_t **out)
@@ -170,9 +181,9 @@ static int phrases(PGconn *conn, const char *const params[2], json_t **manual, j
 }
 
 static const char steps_sql[] =
+	"WITH " RECENT
 	"SELECT s.name, count(*) FILTER (WHERE s.state NOT IN ('succeeded', 'running')) AS failures, count(*)"
-	"  FROM executions x JOIN execution_steps s ON s.execution_id = x.id"
-	" WHERE x.runbook_id = $1 AND x.created_at >= " WINDOW_FROM
+	"  FROM recent x JOIN execution_steps s ON s.execution_id = x.id"
 	" GROUP BY s.name"
 	" HAVING count(*) FILTER (WHERE s.state NOT IN ('succeeded', 'running')) >= $3::int"
 	" ORDER BY 2 DESC, s.name LIMIT $4::int";
@@ -203,17 +214,16 @@ static int failing_steps(PGconn *conn, const char *const params[2], json_t **out
  * alerts are fetched one by one by id (OFFSET 0 keeps the planner from
  * hashing the whole, wide alerts table for a few hundred executions). */
 static const char verdicts_sql[] =
-	"WITH v AS ("
+	"WITH " RECENT ", v AS ("
 	"  SELECT coalesce(nullif(x.target, ''), nullif(split_part(a.instance, ':', 1), '')) AS host,"
 	"         a.labels,"
 	"         CASE WHEN count(o.id) > 0"
 	"              THEN bool_or(coalesce(o.resolved_issue, o.resolution_type = 'full', false))"
 	"              WHEN x.state IN ('failed', 'timed_out', 'interrupted') THEN false END AS ok"
-	"    FROM executions x"
+	"    FROM recent x"
 	"    LEFT JOIN LATERAL (SELECT instance, labels FROM alerts WHERE id = x.alert_id OFFSET 0) a ON true"
 	"    LEFT JOIN execution_outcomes o ON o.execution_id = x.id"
-	"   WHERE x.runbook_id = $1 AND x.created_at >= " WINDOW_FROM
-	"   GROUP BY x.id, a.labels, a.instance),"
+	"   GROUP BY x.id, x.target, x.state, a.labels, a.instance),"
 	" f AS ("
 	"  SELECT 'host' AS kind, host AS name, '' AS value, ok FROM v WHERE ok IS NOT NULL AND host IS NOT NULL"
 	"  UNION ALL"
@@ -395,6 +405,9 @@ int insights_runbook(PGconn *conn, long runbook_id, int days, json_t **out, char
 	json_object_set_new(o, "improvement_suggestions", suggestions);
 	json_object_set_new(o, "success_factors",
 			    json_pack("{s:o,s:o}", "hosts", l.good_hosts, "labels", l.good_labels));
+	json_object_set_new(o, "detail", json_pack("{s:I,s:b}", "executions",
+						   (json_int_t)(c.executions < DETAIL_MAX ? c.executions : DETAIL_MAX),
+						   "limited", c.executions > DETAIL_MAX));
 	json_object_set_new(o, "empty", json_boolean(c.executions == 0 && c.outcomes == 0));
 	json_object_set_new(o, "message", json_string(empty_message(c.executions + c.outcomes)));
 	*out = o;
@@ -404,12 +417,12 @@ int insights_runbook(PGconn *conn, long runbook_id, int days, json_t **out, char
 /* ---- the improvement report ---- */
 
 static const char names_sql[] =
+	"WITH " RECENT
 	"SELECT a.alert_name, count(DISTINCT x.id),"
 	"       count(DISTINCT x.id) FILTER (WHERE coalesce(o.resolved_issue, o.resolution_type = 'full', false))"
-	"  FROM executions x"
+	"  FROM recent x"
 	"  JOIN LATERAL (SELECT alert_name FROM alerts WHERE id = x.alert_id OFFSET 0) a ON true"
 	"  LEFT JOIN execution_outcomes o ON o.execution_id = x.id"
-	" WHERE x.runbook_id = $1 AND x.created_at >= " WINDOW_FROM
 	" GROUP BY 1 ORDER BY 3 DESC, 1";
 
 static int matches_any(json_t *globs, const char *name)
