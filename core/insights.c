@@ -37,6 +37,11 @@
  * from the rollups and cover the whole window.  "detail" in the answer says
  * how many executions the detail read. */
 #define DETAIL_MAX 1000
+/* What the reports on execution x said: how many, and whether any resolved
+ * the issue.  Joined LATERAL so each execution's rows come by index (a
+ * window's few hundred executions must not hash whole tables). */
+#define OUTCOME_OF_X "(SELECT count(*) AS n, coalesce(bool_or(coalesce(resolved_issue, resolution_type = 'full', false)), " \
+	"false) AS any_ok FROM execution_outcomes WHERE execution_id = x.id) o"
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define RECENT "recent AS (SELECT * FROM executions WHERE runbook_id = $1 AND created_at >= " WINDOW_FROM \
@@ -123,9 +128,10 @@ static json_t *trend_of(const struct window_counts *c)
 
 static const char ttr_sql[] =
 	"WITH " RECENT
-	"SELECT o.time_to_resolution_minutes FROM recent x"
-	"  JOIN execution_outcomes o ON o.execution_id = x.id"
-	" WHERE o.time_to_resolution_minutes IS NOT NULL ORDER BY 1";
+	"SELECT o.t FROM recent x"
+	"  CROSS JOIN LATERAL (SELECT time_to_resolution_minutes AS t FROM execution_outcomes"
+	"                       WHERE execution_id = x.id AND time_to_resolution_minutes IS NOT NULL OFFSET 0) o"
+	" ORDER BY 1";
 
 static int time_to_resolution(PGconn *conn, const char *const params[2], const struct window_counts *c,
 			      json_t **out)
@@ -183,7 +189,8 @@ static int phrases(PGconn *conn, const char *const params[2], json_t **manual, j
 static const char steps_sql[] =
 	"WITH " RECENT
 	"SELECT s.name, count(*) FILTER (WHERE s.state NOT IN ('succeeded', 'running')) AS failures, count(*)"
-	"  FROM recent x JOIN execution_steps s ON s.execution_id = x.id"
+	"  FROM recent x"
+	"  CROSS JOIN LATERAL (SELECT name, state FROM execution_steps WHERE execution_id = x.id OFFSET 0) s"
 	" GROUP BY s.name"
 	" HAVING count(*) FILTER (WHERE s.state NOT IN ('succeeded', 'running')) >= $3::int"
 	" ORDER BY 2 DESC, s.name LIMIT $4::int";
@@ -217,13 +224,11 @@ static const char verdicts_sql[] =
 	"WITH " RECENT ", v AS ("
 	"  SELECT coalesce(nullif(x.target, ''), nullif(split_part(a.instance, ':', 1), '')) AS host,"
 	"         a.labels,"
-	"         CASE WHEN count(o.id) > 0"
-	"              THEN bool_or(coalesce(o.resolved_issue, o.resolution_type = 'full', false))"
+	"         CASE WHEN o.n > 0 THEN o.any_ok"
 	"              WHEN x.state IN ('failed', 'timed_out', 'interrupted') THEN false END AS ok"
 	"    FROM recent x"
 	"    LEFT JOIN LATERAL (SELECT instance, labels FROM alerts WHERE id = x.alert_id OFFSET 0) a ON true"
-	"    LEFT JOIN execution_outcomes o ON o.execution_id = x.id"
-	"   GROUP BY x.id, x.target, x.state, a.labels, a.instance),"
+	"    CROSS JOIN LATERAL " OUTCOME_OF_X "),"
 	" f AS ("
 	"  SELECT 'host' AS kind, host AS name, '' AS value, ok FROM v WHERE ok IS NOT NULL AND host IS NOT NULL"
 	"  UNION ALL"
@@ -418,11 +423,10 @@ int insights_runbook(PGconn *conn, long runbook_id, int days, json_t **out, char
 
 static const char names_sql[] =
 	"WITH " RECENT
-	"SELECT a.alert_name, count(DISTINCT x.id),"
-	"       count(DISTINCT x.id) FILTER (WHERE coalesce(o.resolved_issue, o.resolution_type = 'full', false))"
+	"SELECT a.alert_name, count(*), count(*) FILTER (WHERE o.any_ok)"
 	"  FROM recent x"
 	"  JOIN LATERAL (SELECT alert_name FROM alerts WHERE id = x.alert_id OFFSET 0) a ON true"
-	"  LEFT JOIN execution_outcomes o ON o.execution_id = x.id"
+	"  CROSS JOIN LATERAL " OUTCOME_OF_X
 	" GROUP BY 1 ORDER BY 3 DESC, 1";
 
 static int matches_any(json_t *globs, const char *name)
