@@ -36,7 +36,7 @@
  * cost stays bounded however often the runbook runs; counts and rates come
  * from the rollups and cover the whole window.  "detail" in the answer says
  * how many executions the detail read. */
-#define DETAIL_MAX 1000
+#define DETAIL_MAX 500
 /* What the reports on execution x said: how many, and whether any resolved
  * the issue.  Joined LATERAL so each execution's rows come by index (a
  * window's few hundred executions must not hash whole tables). */

@@ -125,7 +125,7 @@ is '[["restart pgbouncer", 2]]' \
 is_json "$I?days=7" '[d["days"], d["executions"], d["window"]["to"] > d["window"]["from"]]' '[7, 6, true]' \
     "insights: days=7 narrows the window"
 is_json "$I" 'd["detail"]' '{"executions": 10, "limited": false}' \
-    "insights: the detail read all 10 executions (it reads at most the latest 1000)"
+    "insights: the detail read all 10 executions (it reads at most the latest 500)"
 
 # --- the improvement report
 
