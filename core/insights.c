@@ -66,6 +66,22 @@ static json_t *rate_or_null(long part, long whole)
 	return whole > 0 ? json_real((double)part / (double)whole) : json_null();
 }
 
+json_t *insights_sorted(json_t *arr, int (*cmp)(const void *, const void *), size_t limit)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = json_array_get(arr, i);
+	if (v)
+		qsort(v, n, sizeof(*v), cmp);
+	for (size_t i = 0; v && i < n && i < limit; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	json_decref(arr);
+	return out;
+}
+
 /* ---- the parts of one runbook's insights ---- */
 
 struct window_counts {
@@ -262,22 +278,6 @@ static int by_wilson(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Sorts arr with cmp and keeps the first LIST_MAX. */
-static json_t *top(json_t *arr, int (*cmp)(const void *, const void *))
-{
-	size_t n = json_array_size(arr);
-	json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_array_get(arr, i);
-	qsort(v, n, sizeof(*v), cmp);
-	for (size_t i = 0; i < n && i < LIST_MAX; i++)
-		json_array_append(out, v[i]);
-	free(v);
-	json_decref(arr);
-	return out;
-}
-
 static int verdicts(PGconn *conn, const char *const params[2], struct verdict_lists *l)
 {
 	PGresult *res;
@@ -324,10 +324,10 @@ static int verdicts(PGconn *conn, const char *const params[2], struct verdict_li
 		json_decref(e);
 	}
 	PQclear(res);
-	l->failing_hosts = top(l->failing_hosts, by_failures);
-	l->failing_labels = top(l->failing_labels, by_failures);
-	l->good_hosts = top(l->good_hosts, by_wilson);
-	l->good_labels = top(l->good_labels, by_wilson);
+	l->failing_hosts = insights_sorted(l->failing_hosts, by_failures, LIST_MAX);
+	l->failing_labels = insights_sorted(l->failing_labels, by_failures, LIST_MAX);
+	l->good_hosts = insights_sorted(l->good_hosts, by_wilson, LIST_MAX);
+	l->good_labels = insights_sorted(l->good_labels, by_wilson, LIST_MAX);
 	return 0;
 }
 
@@ -650,21 +650,6 @@ static int by_rate(const void *a, const void *b)
 	return x > y ? 1 : x < y ? -1 : 0;
 }
 
-static json_t *sorted(json_t *arr, int (*cmp)(const void *, const void *), int limit)
-{
-	size_t n = json_array_size(arr);
-	json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_array_get(arr, i);
-	qsort(v, n, sizeof(*v), cmp);
-	for (size_t i = 0; i < n && (int)i < limit; i++)
-		json_array_append(out, v[i]);
-	free(v);
-	json_decref(arr);
-	return out;
-}
-
 static json_t *phrase_or_null(PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))
@@ -710,8 +695,8 @@ int insights_runbooks(PGconn *conn, int days, int limit, json_t **out, char *err
 			json_decref(e);
 	}
 	PQclear(res);
-	*out = json_pack("{s:i,s:o,s:o}", "days", days, "top_performers", sorted(good, by_wilson, limit),
-			 "needs_attention", sorted(bad, by_rate, limit));
+	*out = json_pack("{s:i,s:o,s:o}", "days", days, "top_performers", insights_sorted(good, by_wilson, (size_t)limit),
+			 "needs_attention", insights_sorted(bad, by_rate, (size_t)limit));
 	json_object_set_new(*out, "empty", json_boolean(json_array_size(json_object_get(*out, "top_performers")) +
 							     json_array_size(json_object_get(*out, "needs_attention")) ==
 						     0));

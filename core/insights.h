@@ -64,4 +64,8 @@ int insights_trending(PGconn *conn, const struct trending_options *opt, json_t *
 int insights_analysis_quality(PGconn *conn, const struct categories *cats, int days, json_t **out,
 			      char *err, size_t errlen);
 
+/* arr's items sorted with cmp (qsort on json_t *), the first limit of them,
+ * as a new array; arr is taken.  Shared by the insights modules. */
+json_t *insights_sorted(json_t *arr, int (*cmp)(const void *, const void *), size_t limit);
+
 #endif

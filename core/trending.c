@@ -67,21 +67,6 @@ static int by_transitions(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static json_t *sorted(json_t *arr, int (*cmp)(const void *, const void *), long limit)
-{
-	size_t n = json_array_size(arr);
-	json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_array_get(arr, i);
-	qsort(v, n, sizeof(*v), cmp);
-	for (size_t i = 0; i < n && (long)i < limit; i++)
-		json_array_append(out, v[i]);
-	free(v);
-	json_decref(arr);
-	return out;
-}
-
 static long num(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? 0 : atol(PQgetvalue(res, row, col));
@@ -121,7 +106,7 @@ static int weeks(PGconn *conn, const struct trending_options *opt, json_t *out)
 						      trend_count_direction((double)cur, (double)prev, STEADY_PCT)));
 	}
 	PQclear(res);
-	json_object_set_new(out, "trending", sorted(list, by_change, opt->limit));
+	json_object_set_new(out, "trending", insights_sorted(list, by_change, (size_t)opt->limit));
 	return 0;
 }
 
@@ -152,7 +137,7 @@ static int flaps(PGconn *conn, const struct trending_options *opt, json_t *out)
 						      (json_int_t)transitions, "last_started_at", PQgetvalue(res, i, 6)));
 	}
 	PQclear(res);
-	json_object_set_new(out, "flapping", sorted(list, by_transitions, opt->limit));
+	json_object_set_new(out, "flapping", insights_sorted(list, by_transitions, (size_t)opt->limit));
 	return 0;
 }
 
