@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "categories.h"
 #include "config.h"
 #include "log.h"
 
@@ -116,6 +117,20 @@ static const struct salve_config_entry learning_table[] = {
 	SALVE_CONFIG_END
 };
 
+static const struct salve_config_entry insights_table[] = {
+	{ SALVE_CFG_STRLIST, "categories", NULL, CORE(insights.categories),
+	  "alert categories for analysis quality, first match wins: \"database: *postgres* service=*redis*\"", 0 },
+	{ SALVE_CFG_STRING, "default_category", "application", CORE(insights.default_category),
+	  "category of alerts no rule matches", 0 },
+	{ SALVE_CFG_INT, "trend_min_count", "3", CORE(insights.trend_min_count),
+	  "alerts over both weeks before a trend is reported", 0 },
+	{ SALVE_CFG_INT, "flap_window_minutes", "60", CORE(insights.flap_window_minutes),
+	  "window flapping is counted over", 0 },
+	{ SALVE_CFG_INT, "flap_min_transitions", "6", CORE(insights.flap_min_transitions),
+	  "firing/resolved transitions within the window that make an alert flapping", 0 },
+	SALVE_CONFIG_END
+};
+
 static const struct {
 	const char *name;
 	const struct salve_config_entry *table;
@@ -128,6 +143,7 @@ static const struct {
 	{ "executions", executions_table },
 	{ "embed", embed_table },
 	{ "learning", learning_table },
+	{ "insights", insights_table },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -496,7 +512,7 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 			char keys[512];
 			static const char *const extra[] = { "database", "http", "auth", "workers",
 							     "scheduler", "executions", "embed", "learning",
-							     "plugins", "notify", NULL };
+							     "insights", "plugins", "notify", NULL };
 			key_list(top_table, extra, keys, sizeof(keys));
 			return fail_at(ce, k, "unknown key \"%s\" (expected one of: %s)", key, keys);
 		}
@@ -670,7 +686,23 @@ static int validate(struct ctxerr *ce, struct salve_config *cfg)
 				       "like https://grafana.example.com, or 'self'", *fa);
 	if (!cfg->embed.default_user || !*cfg->embed.default_user)
 		return fail_at(ce, NULL, "embed.default_user: expected a user name");
-	return validate_learning(ce, cfg);
+	if (validate_learning(ce, cfg) < 0)
+		return -1;
+	for (char **rule = cfg->insights.categories; rule && *rule; rule++) {
+		char msg[300];
+		if (categories_check_rule(*rule, msg, sizeof(msg)) < 0)
+			return fail_at(ce, NULL, "insights.categories: %s", msg);
+	}
+	if (cfg->insights.trend_min_count < 1)
+		return fail_at(ce, NULL, "insights.trend_min_count: expected at least 1, got %ld",
+			       cfg->insights.trend_min_count);
+	if (cfg->insights.flap_window_minutes < 1 || cfg->insights.flap_window_minutes > 10080)
+		return fail_at(ce, NULL, "insights.flap_window_minutes: expected 1 to 10080, got %ld",
+			       cfg->insights.flap_window_minutes);
+	if (cfg->insights.flap_min_transitions < 2)
+		return fail_at(ce, NULL, "insights.flap_min_transitions: expected at least 2, got %ld",
+			       cfg->insights.flap_min_transitions);
+	return 0;
 }
 
 struct salve_config *config_load(const char *path, char *err, size_t errlen)

@@ -71,6 +71,13 @@ struct salve_config {
 		double similar_unresolved_weight; /* factor for incidents never resolved, 0..1 */
 		long similar_candidates;          /* candidates per strategy */
 	} learning;
+	struct {
+		char **categories;         /* "category: pattern ..." rules; NULL: core/categories.c's */
+		char *default_category;    /* for alerts no rule matches */
+		long trend_min_count;      /* alerts in both weeks together before a trend is shown */
+		long flap_window_minutes;
+		long flap_min_transitions; /* firing/resolved changes in the window that make a flap */
+	} insights;
 	struct config_plugin *plugins;
 	size_t nplugins;
 	int notify_node;  /* YAML node of the notify: section (core/notify.c), 0 if none */
