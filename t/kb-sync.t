@@ -81,7 +81,7 @@ rc=0
 cli kb sync "$DOCS" >"$TEST_TMPDIR/out" 2>&1 || rc=$?
 is "0" "$rc" "a clean sync exits 0"
 like "2 files: 0 added, 0 changed, 2 unchanged, 0 skipped" "$(cat "$TEST_TMPDIR/out")" "a second sync changes nothing"
-sed -i 's/Free space first./Free space first, then vacuum./' "$DOCS/disk-full.md"
+sed -i 's/Free space first./Free space first, then vacuum the tablespace./' "$DOCS/disk-full.md"
 cli kb sync "$DOCS" >"$TEST_TMPDIR/out" 2>&1 || true
 like "0 added, 1 changed, 1 unchanged" "$(cat "$TEST_TMPDIR/out")" "an edited file is a change"
 is "disk-full:2 onboarding:1" "$(articles)" "saved as a new version"
@@ -91,6 +91,12 @@ rc=0
 cli kb sync "$TEST_TMPDIR/nope" >/dev/null 2>"$TEST_TMPDIR/err" || rc=$?
 is 1 "$rc" "a missing directory fails"
 like "nope" "$(cat "$TEST_TMPDIR/err")" "and says which"
+
+# --- the demo articles the quick start loads ----------------------------------------
+rc=0
+cli kb sync "$top_srcdir/contrib/demo/articles" --editor demo >"$TEST_TMPDIR/out" 2>&1 || rc=$?
+is 0 "$rc" "contrib/demo/articles syncs without a problem"
+like "4 files: 4 added" "$(cat "$TEST_TMPDIR/out")" "all four demo articles are added"
 
 # --- the kb_markdown plugin, both ways ------------------------------------------
 OUT=$TEST_TMPDIR/mirror
@@ -118,8 +124,11 @@ salve_start_daemon "" "  kb_postgres:
     required: true"
 SALVE_TOKEN=$ADMIN api GET /api/v1/articles/disk-full >/dev/null
 is 200 "$HTTP_STATUS" "kb_postgres serves GET /api/v1/articles/{slug}"
-SALVE_TOKEN=$ADMIN api GET "/api/v1/search/articles?q=vacuum" >/dev/null
+SALVE_TOKEN=$ADMIN api GET "/api/v1/search/articles?q=tablespace" >/dev/null
 is disk-full "$(jpy 'd["articles"][0]["slug"]' "$HTTP_BODY")" "and search"
 like 'kb_postgres' "$("$SALVECTL" -c "$SALVE_CONFIG" plugins </dev/null 2>&1)" "salvectl plugins lists it"
+SALVE_TOKEN=$ADMIN api GET /api/v1/articles/on-call-onboarding >/dev/null
+like 'href="#/kb/sop-postgres-connections"' "$(jpy 'd["html"]' "$HTTP_BODY")" \
+    "the demo articles' wiki links resolve to each other"
 
 done_testing
