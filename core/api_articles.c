@@ -37,9 +37,12 @@
 #include "article_templates.h"
 #include "articles.h"
 #include "db.h"
+#include "hooks.h"
 #include "http.h"
 #include "kb_files.h"
 #include "kb.h"
+#include "log.h"
+#include "outbox.h"
 #include "textdiff.h"
 #include "yaml_json.h"
 
@@ -162,6 +165,36 @@ static void audit(struct salve_request *req, json_t *article, const char *extra_
 	http_request_audit_detail(req, d);
 }
 
+/* article.published for a saved team or public article (a private one
+ * stays quiet: notifications would spread its title).  The store commits
+ * on its own connection, possibly in a plugin, so the durable copy is
+ * queued just after the save, not in its transaction. */
+static void announce(struct salve_request *req, json_t *saved, int created)
+{
+	const enum salve_event_id ev = SALVE_EV_ARTICLE_PUBLISHED;
+	const char *slug = json_string_value(json_object_get(saved, "slug"));
+	char link[160];
+	json_t *events;
+	PGconn *db;
+
+	if (!hooks_wanted(ev) || !strcmp(json_string_value(json_object_get(saved, "visibility")), "private"))
+		return;
+	snprintf(link, sizeof(link), "/ui/#/kb/%s", slug);
+	events = json_pack("[{s:s,s:O,s:O,s:O,s:O,s:s,s:b,s:s}]", "slug", slug, "title", json_object_get(saved, "title"),
+			   "version", json_object_get(saved, "version"), "category", json_object_get(saved, "category"),
+			   "visibility", json_object_get(saved, "visibility"), "editor", user_of(req), "created",
+			   created, "link", link);
+	if (hooks_durable(ev)) {
+		if (!(db = http_request_db(req)) || hooks_enqueue(db, ev, events) < 0)
+			log_error("article.published for %s version %" JSON_INTEGER_FORMAT " was not queued: the database failed",
+				  slug, json_integer_value(json_object_get(saved, "version")));
+		else
+			outbox_wake();
+	}
+	hooks_emit(ev, json_array_get(events, 0));
+	json_decref(events);
+}
+
 static void add_viewer(struct salve_request *req, json_t *filter)
 {
 	json_object_set_new(filter, "viewer", json_string(user_of(req)));
@@ -226,6 +259,7 @@ static void create_article(struct salve_request *req, void *ud)
 	snprintf(location, sizeof(location), "/api/v1/articles/%s", json_string_value(json_object_get(saved, "slug")));
 	salve_respond_header(req, "Location", location);
 	audit(req, saved, NULL, NULL);
+	announce(req, saved, 1);
 	respond_article(req, 201, saved);
 }
 
@@ -323,6 +357,7 @@ static void update_article(struct salve_request *req, void *ud)
 		return;
 	}
 	audit(req, saved, NULL, NULL);
+	announce(req, saved, 0);
 	respond_article(req, 200, saved);
 }
 
@@ -484,6 +519,7 @@ static void rollback_article(struct salve_request *req, void *ud)
 		goto out;
 	}
 	audit(req, saved, "restored", json_integer(atol(num)));
+	announce(req, saved, 0);
 	respond_article(req, 200, saved);
 out:
 	json_decref(entry);

@@ -26,8 +26,18 @@ token() {
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
 code() { jpy 'd["error"]["code"]' "$HTTP_BODY"; }
 
+# article.published reaches a hook script
+mkdir -p "$TEST_TMPDIR/hooks/article.published.d"
+cat >"$TEST_TMPDIR/hooks/article.published.d/10-record" <<EOF
+#!/bin/sh
+{ cat; echo; } >>'$TEST_TMPDIR/published.log'
+EOF
+chmod +x "$TEST_TMPDIR/hooks/article.published.d/10-record"
+published() { if [ -f "$TEST_TMPDIR/published.log" ]; then grep -c . "$TEST_TMPDIR/published.log"; else echo 0; fi; }
+
 salve_test_db
-salve_start_daemon
+salve_start_daemon 'workers:
+  poll_interval_ms: 100'
 EDITOR_TOKEN=$(token editor erin)
 OTHER_EDITOR=$(token editor ed)
 VIEWER=$(token viewer vic)
@@ -238,6 +248,14 @@ as "$VIEWER" GET /api/v1/articles/filler-3
 is 404 "$HTTP_STATUS" "and the article is gone"
 is 0 "$(salve_psql -c "SELECT count(*) FROM knowledge_article_versions v WHERE NOT EXISTS (SELECT 1 FROM knowledge_articles a WHERE a.id = v.article_id)")" \
     "with its versions"
+
+# --- article.published ------------------------------------------------------------
+for _ in $(seq 100); do [ "$(published)" -ge 12 ] && break; sleep 0.1; done
+LOG=$(cat "$TEST_TMPDIR/published.log" 2>/dev/null || true)
+like '"slug": ?"disk-full-on-database-hosts".*"created": ?true' "$LOG" "creating an article fires article.published"
+like '"version": ?4' "$LOG" "so does a rollback (version 4)"
+unlike 'erin-private-notes' "$LOG" "a private article fires nothing"
+like '"link": ?"/ui/#/kb/vacuum"' "$LOG" "the payload links to the article"
 
 # --- import and export ---------------------------------------------------------------
 
