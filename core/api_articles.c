@@ -263,13 +263,26 @@ static void create_article(struct salve_request *req, void *ud)
 	respond_article(req, 201, saved);
 }
 
+/* Reads are counted in PostgreSQL, where every store keeps its articles;
+ * the answer shows the count with this read. */
+static void count_view(struct salve_request *req, json_t *article)
+{
+	PGconn *db = http_request_db(req);
+
+	if (db && articles_count_view(db, json_string_value(json_object_get(article, "slug"))) == 0)
+		json_object_set_new(article, "view_count",
+				    json_integer(json_integer_value(json_object_get(article, "view_count")) + 1));
+}
+
 static void get_article(struct salve_request *req, void *ud)
 {
 	json_t *article = articles_request_visible(req, kb_current(), salve_request_param(req, "slug"));
 
 	(void)ud;
-	if (article)
-		respond_article(req, 200, article);
+	if (!article)
+		return;
+	count_view(req, article);
+	respond_article(req, 200, article);
 }
 
 static void get_public_article(struct salve_request *req, void *ud)
@@ -290,6 +303,7 @@ static void get_public_article(struct salve_request *req, void *ud)
 		articles_respond_failure(req, rc, err);
 		return;
 	}
+	count_view(req, article);
 	respond_article(req, 200, article);
 }
 

@@ -417,6 +417,15 @@ int articles_get(PGconn *conn, const char *slug, const char *viewer, int viewer_
 	return rc;
 }
 
+int articles_count_view(PGconn *conn, const char *slug)
+{
+	const char *params[] = { slug };
+	char err[128];
+
+	return one_json(conn, "UPDATE knowledge_articles SET view_count = view_count + 1 WHERE slug = $1"
+			      " RETURNING to_jsonb(view_count)", 1, params, NULL, err, sizeof(err));
+}
+
 int articles_delete(PGconn *conn, const char *slug, char *err, size_t errlen)
 {
 	const char *params[] = { slug };

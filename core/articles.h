@@ -48,6 +48,9 @@ int articles_get(PGconn *conn, const char *slug, const char *viewer, int viewer_
 /* 1 when viewer (with its salve_role) may read article, else 0. */
 int articles_visible(json_t *article, const char *viewer, int viewer_role);
 
+/* Counts one read of the article (view_count).  0, -ENOENT or -EAGAIN. */
+int articles_count_view(PGconn *conn, const char *slug);
+
 int articles_delete(PGconn *conn, const char *slug, char *err, size_t errlen);
 
 /* filter: {"category", "tag", "parent", "limit", "cursor", "viewer", "viewer_role"}

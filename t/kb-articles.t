@@ -79,6 +79,9 @@ is 403 "$HTTP_STATUS" "a viewer cannot create"
 as "$VIEWER" GET /api/v1/articles/disk-full-on-database-hosts
 is 200 "$HTTP_STATUS" "a viewer reads a team article"
 like 'href="#/kb/vacuum"' "$(jpy 'd["html"]' "$HTTP_BODY")" "[[Vacuum Guide]] now resolves to its article"
+as "$VIEWER" GET /api/v1/articles/vacuum
+as "$VIEWER" GET /api/v1/articles/vacuum
+is 2 "$(jpy 'd["view_count"]' "$HTTP_BODY")" "each read counts a view"
 as "$VIEWER" GET /api/v1/articles/nope
 is 404 "$HTTP_STATUS" "an unknown slug is 404"
 
