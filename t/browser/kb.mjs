@@ -4,7 +4,8 @@
 // wiki links resolved, script never run), saves it, edits it again,
 // compares the two versions, meets a concurrent edit as a conflict message
 // instead of an overwrite; the alert page's "Related Documentation" panel
-// lists the matching article, and offers to create one when none matches.
+// lists the matching article, and offers to create one when none matches;
+// a runbook's page lists the articles that name it.
 // t/kb-browser.t sets it up.
 //
 // Environment: SALVE_URL, EDITOR_TOKEN, EDITOR_USER, ALERT_ID (an alert
@@ -136,6 +137,15 @@ async function main() {
         const title = await page.locator('#article-title-input').inputValue();
         const alerts = await page.locator('#article-alerts').inputValue();
         assert(title === 'Troubleshooting: QuantumFlux' && alerts === 'QuantumFlux', `title '${title}', alerts '${alerts}'`);
+    });
+
+    await check("a runbook's page lists its documentation", async () => {
+        const rb = await api('POST', '/api/v1/runbooks', { name: 'kb-browser-rb', steps: [{ name: 's', executor: 'local', argv: ['/bin/true'], timeout: 5 }] });
+        assert(rb.status === 201, `runbook: ${rb.status} ${rb.text}`);
+        const art = await api('POST', '/api/v1/articles', { title: 'Using The Runbook', related_runbooks: [rb.json.id], content: 'x' });
+        assert(art.status === 201, `article: ${art.status} ${art.text}`);
+        await page.goto(url(`#/runbooks/${rb.json.id}`), { waitUntil: 'load' });
+        await page.locator('#runbook-articles .article-card[data-slug="using-the-runbook"]').waitFor();
     });
 
     await check('no page error, no dialog, no unexpected console error', async () => {
