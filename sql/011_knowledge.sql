@@ -50,6 +50,31 @@ CREATE INDEX knowledge_articles_alert_prefixes_idx ON knowledge_articles USING g
 CREATE INDEX knowledge_articles_updated_idx ON knowledge_articles (updated_at DESC, id DESC);
 CREATE INDEX knowledge_articles_title_idx ON knowledge_articles (lower(title));
 
+-- Surfacing by an alert's service label wants the most helpful articles
+-- with that tag; read from knowledge_articles that means fetching every
+-- tagged row.  This narrow copy (kept by a trigger) answers it from one
+-- index.
+CREATE TABLE knowledge_article_tags (
+    tag           text NOT NULL,
+    article_id    uuid NOT NULL REFERENCES knowledge_articles(id) ON DELETE CASCADE,
+    helpful_count integer NOT NULL,
+    private       boolean NOT NULL,
+    PRIMARY KEY (tag, article_id)
+);
+CREATE INDEX knowledge_article_tags_rank_idx ON knowledge_article_tags (tag, helpful_count DESC)
+    INCLUDE (article_id) WHERE NOT private;
+CREATE INDEX knowledge_article_tags_article_idx ON knowledge_article_tags (article_id);
+
+CREATE FUNCTION knowledge_article_tags_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM knowledge_article_tags WHERE article_id = NEW.id;
+    INSERT INTO knowledge_article_tags (tag, article_id, helpful_count, private)
+        SELECT DISTINCT t, NEW.id, NEW.helpful_count, NEW.visibility = 'private' FROM unnest(NEW.tags) AS t;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER knowledge_article_tags_sync AFTER INSERT OR UPDATE OF tags, helpful_count, visibility
+    ON knowledge_articles FOR EACH ROW EXECUTE FUNCTION knowledge_article_tags_sync();
+
 -- Every save keeps a version: the whole article as it was saved (document
 -- holds the editable fields, so a rollback restores all of them).
 CREATE TABLE knowledge_article_versions (

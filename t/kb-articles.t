@@ -136,7 +136,7 @@ is 409 "$HTTP_STATUS" "a rollback from a stale version is 409"
 
 # --- visibility -------------------------------------------------------------------
 
-as "$EDITOR_TOKEN" POST /api/v1/articles '{"title":"Erin Private Notes","visibility":"private","content":"secret disk notes"}'
+as "$EDITOR_TOKEN" POST /api/v1/articles '{"title":"Erin Private Notes","visibility":"private","tags":["postgres"],"related_alerts":["DiskFull*"],"content":"secret disk notes"}'
 is 201 "$HTTP_STATUS" "a private article"
 as "$EDITOR_TOKEN" GET /api/v1/articles/erin-private-notes
 is 200 "$HTTP_STATUS" "its author reads it"
