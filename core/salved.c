@@ -19,6 +19,7 @@
 #include "alerts.h"
 #include "api_learning.h"
 #include "api_insights.h"
+#include "api_articles.h"
 #include "api_system.h"
 #include "notify.h"
 #include "slack_interactive.h"
@@ -156,6 +157,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	learning_register_routes(cfg);
 	slack_interactive_register_routes(cfg);
 	api_insights_register_routes(cfg);
+	articles_register_routes();
 }
 
 /* The route table as the server would hold it, without serving: the

@@ -11,6 +11,9 @@ import * as runbookEdit from './views/runbook_edit.js';
 import * as executions from './views/executions.js';
 import * as executionDetail from './views/execution.js';
 import * as insights from './views/insights.js';
+import * as kb from './views/kb.js';
+import * as article from './views/article.js';
+import * as articleEdit from './views/article_edit.js';
 
 const routes = [
   { re: /^\/login$/, view: login, nav: null, public: true },
@@ -23,6 +26,10 @@ const routes = [
   { re: /^\/executions$/, view: executions, nav: 'executions' },
   { re: /^\/executions\/([^/]+)$/, view: executionDetail, nav: 'executions', keys: ['id'] },
   { re: /^\/insights$/, view: insights, nav: 'insights' },
+  { re: /^\/kb$/, view: kb, nav: 'kb' },
+  { re: /^\/kb\/new$/, view: articleEdit, nav: 'kb', extra: { mode: 'new' } },
+  { re: /^\/kb\/([a-z0-9-]+)$/, view: article, nav: 'kb', keys: ['slug'] },
+  { re: /^\/kb\/([a-z0-9-]+)\/edit$/, view: articleEdit, nav: 'kb', keys: ['slug'], extra: { mode: 'edit' } },
 ];
 
 const state = { session: null, current: null, checked: false };

@@ -2,8 +2,10 @@
 // in page order.  Each module exports panel(ctx, alert, base): an Element
 // (or a promise of one) that loads its own data and shows its own empty
 // state and errors; one failing panel never breaks the page.
-import * as similar from './alert_similar.js';
+import { panel as similar } from './alert_similar.js';
+import { panel as relatedArticles } from './alert_articles.js';
 
 export const panels = [
-  similar.panel,
+  similar,
+  relatedArticles,
 ];

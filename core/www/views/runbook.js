@@ -4,6 +4,7 @@ import { get, post, del, enc, roleAtLeast, isAbort } from '../api.js';
 import { h, replace, time, errorBox, argvView, kvTable } from '../dom.js';
 import { watchExecution } from './outcome.js';
 import { panel as insightsPanel } from './runbook_insights.js';
+import { runbookArticles } from './runbook_articles.js';
 
 export async function render(root, ctx) {
   const id = ctx.params.id;
@@ -70,6 +71,7 @@ export async function render(root, ctx) {
         argvView(s.argv))))),
     cur && !old && roleAtLeast(ctx.session, 'responder') ? tryPanel(ctx, cur) : null,
     cur && !old ? insightsPanel(ctx, id) : null,
+    runbookArticles(ctx, id),
     versionsPanel(id, versions, old ? old.version : (cur && cur.version)));
 
   async function remove() {
