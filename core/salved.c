@@ -32,6 +32,7 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "outbox.h"
+#include "pirs.h"
 #include "plugins.h"
 #include "runbooks.h"
 #include "scheduler.h"
@@ -149,6 +150,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	changes_register_routes();
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
+	pirs_register_routes();
 }
 
 /* The route table as the server would hold it, without serving: the

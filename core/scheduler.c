@@ -18,6 +18,7 @@
 #include "db.h"
 #include "executions.h"
 #include "log.h"
+#include "pirs.h"
 #include "scheduler.h"
 #include "session.h"
 
@@ -45,6 +46,8 @@ static void run_tasks(PGconn *db)
 		log_warn("scheduler: marking orphaned executions interrupted failed");
 	if (session_expire(db) < 0)
 		log_warn("scheduler: deleting expired UI sessions failed");
+	if (pirs_notify_overdue(db) < 0)
+		log_warn("scheduler: notifying overdue post-incident review action items failed");
 	runs++;
 }
 
