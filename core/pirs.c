@@ -8,7 +8,6 @@
  * if and only if it was submitted.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "buf.h"
 #include "db.h"
 #include "events_commit.h"
+#include "fields.h"
 #include "log.h"
 #include "pirs.h"
 #include "rfc3339.h"
@@ -49,30 +49,6 @@ static const struct {
 static const char *const server_fields[] = { "id", "status", "author", "knowledge_article_id", "created_at",
 					     "updated_at", "submitted_at", "published_at", NULL };
 
-static void add_error(json_t *errors, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void add_error(json_t *errors, const char *field, const char *fmt, ...)
-{
-	char message[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message", message));
-}
-
-static int is_uuid(const char *s)
-{
-	for (int i = 0; i < 36; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !s[i] || !strchr("0123456789abcdefABCDEF", s[i]))
-			return 0;
-	}
-	return s[36] == '\0';
-}
-
 /* YYYY-MM-DD with a real day of the month. */
 static int is_date(const char *s)
 {
@@ -101,11 +77,7 @@ static int is_timeline_time(const char *s)
 	return 0;
 }
 
-static int is_text(json_t *v, int nonempty)
-{
-	return json_is_string(v) && json_string_length(v) <= PIR_TEXT_MAX &&
-	       (!nonempty || json_string_length(v) > 0);
-}
+static int is_text(json_t *v, int nonempty) { return fields_is_text(v, PIR_TEXT_MAX, nonempty); }
 
 /* An array whose every element passes check(element, path, errors). */
 static void check_array(json_t *errors, const char *name, json_t *v,
@@ -116,7 +88,7 @@ static void check_array(json_t *errors, const char *name, json_t *v,
 	json_t *item;
 
 	if (!json_is_array(v)) {
-		add_error(errors, name, "expected an array");
+		fields_add_error(errors, name, "expected an array");
 		return;
 	}
 	json_array_foreach(v, i, item) {
@@ -127,14 +99,14 @@ static void check_array(json_t *errors, const char *name, json_t *v,
 
 static void check_id(json_t *errors, const char *path, json_t *item)
 {
-	if (!json_is_string(item) || !is_uuid(json_string_value(item)))
-		add_error(errors, path, "expected a UUID");
+	if (!json_is_string(item) || !fields_is_uuid(json_string_value(item)))
+		fields_add_error(errors, path, "expected a UUID");
 }
 
 static void check_string(json_t *errors, const char *path, json_t *item)
 {
 	if (!is_text(item, 1))
-		add_error(errors, path, "expected a non-empty string of up to %d bytes", PIR_TEXT_MAX);
+		fields_add_error(errors, path, "expected a non-empty string of up to %d bytes", PIR_TEXT_MAX);
 }
 
 /* Unknown keys of an object item: each one an error. */
@@ -150,7 +122,7 @@ static void check_keys(json_t *errors, const char *path, json_t *item, const cha
 			;
 		if (!known[k]) {
 			snprintf(sub, sizeof(sub), "%s.%s", path, key);
-			add_error(errors, sub, "unknown field");
+			fields_add_error(errors, sub, "unknown field");
 		}
 	}
 }
@@ -162,16 +134,16 @@ static void check_event(json_t *errors, const char *path, json_t *item)
 	char sub[160];
 
 	if (!json_is_object(item)) {
-		add_error(errors, path, "expected {\"time\": \"10:05\", \"event\": \"what happened\"}");
+		fields_add_error(errors, path, "expected {\"time\": \"10:05\", \"event\": \"what happened\"}");
 		return;
 	}
 	check_keys(errors, path, item, known);
 	snprintf(sub, sizeof(sub), "%s.time", path);
 	if (!json_is_string(time) || !is_timeline_time(json_string_value(time)))
-		add_error(errors, sub, "expected an RFC 3339 time or HH:MM");
+		fields_add_error(errors, sub, "expected an RFC 3339 time or HH:MM");
 	snprintf(sub, sizeof(sub), "%s.event", path);
 	if (!is_text(json_object_get(item, "event"), 1))
-		add_error(errors, sub, "expected a non-empty string");
+		fields_add_error(errors, sub, "expected a non-empty string");
 }
 
 static void check_action(json_t *errors, const char *path, json_t *item)
@@ -182,25 +154,25 @@ static void check_action(json_t *errors, const char *path, json_t *item)
 	char sub[160];
 
 	if (!json_is_object(item)) {
-		add_error(errors, path, "expected {\"title\", \"owner\", \"due_date\": \"YYYY-MM-DD\", \"done\"}");
+		fields_add_error(errors, path, "expected {\"title\", \"owner\", \"due_date\": \"YYYY-MM-DD\", \"done\"}");
 		return;
 	}
 	check_keys(errors, path, item, known);
 	snprintf(sub, sizeof(sub), "%s.title", path);
 	if (!is_text(json_object_get(item, "title"), 1))
-		add_error(errors, sub, "expected a non-empty string");
+		fields_add_error(errors, sub, "expected a non-empty string");
 	snprintf(sub, sizeof(sub), "%s.owner", path);
 	if (owner && !json_is_null(owner) && !is_text(owner, 0))
-		add_error(errors, sub, "expected a string or null");
+		fields_add_error(errors, sub, "expected a string or null");
 	snprintf(sub, sizeof(sub), "%s.due_date", path);
 	if (due && !json_is_null(due) && (!json_is_string(due) || !is_date(json_string_value(due))))
-		add_error(errors, sub, "expected a date YYYY-MM-DD or null");
+		fields_add_error(errors, sub, "expected a date YYYY-MM-DD or null");
 	snprintf(sub, sizeof(sub), "%s.done", path);
 	if (done && !json_is_boolean(done))
-		add_error(errors, sub, "expected true or false");
+		fields_add_error(errors, sub, "expected true or false");
 	snprintf(sub, sizeof(sub), "%s.id", path);
 	if (id && !is_text(id, 1))
-		add_error(errors, sub, "expected a non-empty string");
+		fields_add_error(errors, sub, "expected a non-empty string");
 }
 
 static void check_field(json_t *errors, const char *name, enum pir_field_type type, json_t *v)
@@ -210,26 +182,26 @@ static void check_field(json_t *errors, const char *name, enum pir_field_type ty
 	switch (type) {
 	case PF_TITLE:
 		if (!is_text(v, 1) || json_string_length(v) > 500)
-			add_error(errors, name, "expected a non-empty string of up to 500 bytes");
+			fields_add_error(errors, name, "expected a non-empty string of up to 500 bytes");
 		break;
 	case PF_TEXT:
 		if (!json_is_null(v) && !is_text(v, 0))
-			add_error(errors, name, "expected a string of up to %d bytes, or null", PIR_TEXT_MAX);
+			fields_add_error(errors, name, "expected a string of up to %d bytes, or null", PIR_TEXT_MAX);
 		break;
 	case PF_TIME:
 		if (!json_is_string(v) || rfc3339_parse(json_string_value(v), &us) < 0)
-			add_error(errors, name, "expected an RFC 3339 time like 2024-12-13T10:00:00Z");
+			fields_add_error(errors, name, "expected an RFC 3339 time like 2024-12-13T10:00:00Z");
 		break;
 	case PF_SEVERITY: {
 		const char *s = json_string_value(v);
 		if (!json_is_null(v) && (!s || strlen(s) != 2 || s[0] != 'P' || s[1] < '1' || s[1] > '4'))
-			add_error(errors, name, "expected P1, P2, P3, P4 or null");
+			fields_add_error(errors, name, "expected P1, P2, P3, P4 or null");
 		break;
 	}
 	case PF_MINUTES:
 		if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0 ||
 					 json_integer_value(v) > 525600))
-			add_error(errors, name, "expected a whole number of minutes from 0 to 525600, or null");
+			fields_add_error(errors, name, "expected a whole number of minutes from 0 to 525600, or null");
 		break;
 	case PF_IDS:
 		check_array(errors, name, v, check_id);
@@ -265,15 +237,15 @@ json_t *pirs_validate(json_t *body, int creating)
 		for (i = 0; server_fields[i] && strcmp(server_fields[i], key); i++)
 			;
 		if (!server_fields[i])
-			add_error(errors, key, "unknown field; expected one of title, incident_date, severity, "
+			fields_add_error(errors, key, "unknown field; expected one of title, incident_date, severity, "
 					       "duration_minutes, alert_ids, execution_ids, summary, impact, timeline, "
 					       "root_cause, contributing_factors, what_went_well, what_went_poorly, "
 					       "action_items, reviewers");
 	}
 	if (creating && !json_object_get(body, "title"))
-		add_error(errors, "title", "required");
+		fields_add_error(errors, "title", "required");
 	if (creating && !json_object_get(body, "incident_date"))
-		add_error(errors, "incident_date", "required (an RFC 3339 time)");
+		fields_add_error(errors, "incident_date", "required (an RFC 3339 time)");
 	return errors;
 }
 
@@ -395,7 +367,7 @@ static int check_ids(PGconn *db, const char *body_text, json_t *errors)
 		return rc;
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++)
-		add_error(errors, PQgetvalue(res, i, 0), "%s", PQgetvalue(res, i, 1));
+		fields_add_error(errors, PQgetvalue(res, i, 0), "%s", PQgetvalue(res, i, 1));
 	PQclear(res);
 	return n ? -EDOM : 0;
 }
@@ -453,7 +425,7 @@ static int lock_for(PGconn *db, const char *id, const struct pir_actor *who, cha
 	PGresult *res;
 	int rc;
 
-	if (!is_uuid(id))
+	if (!fields_is_uuid(id))
 		return -EINVAL;
 	if ((rc = db_exec(db, &res, "SELECT status, author FROM post_incident_reviews WHERE id = $1::uuid FOR UPDATE",
 			  1, params)) < 0)
@@ -502,7 +474,7 @@ int pirs_get(PGconn *db, const char *id, json_t **pir)
 	int rc;
 
 	*pir = NULL;
-	if (!is_uuid(id))
+	if (!fields_is_uuid(id))
 		return -EINVAL;
 	if ((rc = db_exec(db, &res, "SELECT " PIR_JSON("p") " FROM post_incident_reviews p WHERE id = $1::uuid", 1,
 			  params)) < 0)
@@ -728,7 +700,7 @@ int pirs_comment(PGconn *db, const char *id, const struct pir_actor *who, const 
 	int rc;
 
 	*comment = NULL;
-	if (!is_uuid(id))
+	if (!fields_is_uuid(id))
 		return -EINVAL;
 	if ((rc = db_exec(db, &res,
 			  "WITH p AS (SELECT id, author = $2 OR $2 = ANY (reviewers) OR $4::boolean allowed,"
@@ -757,7 +729,7 @@ int pirs_comments(PGconn *db, const char *id, json_t **comments)
 	int rc;
 
 	*comments = NULL;
-	if (!is_uuid(id))
+	if (!fields_is_uuid(id))
 		return -EINVAL;
 	if ((rc = db_exec(db, &res,
 			  "SELECT (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.created_at, c.id), '[]')"
@@ -780,7 +752,7 @@ int pirs_prefill(PGconn *db, const char *alert_id, const char *execution_id, jso
 	int rc;
 
 	*body = NULL;
-	if (!is_uuid(alert_id ? alert_id : execution_id))
+	if (!fields_is_uuid(alert_id ? alert_id : execution_id))
 		return -EINVAL;
 	if ((rc = db_exec(db, &res, "SELECT pir_prefill($1::uuid, $2::uuid)::text", 2, params)) < 0)
 		return rc;

@@ -36,6 +36,7 @@
 #include "plugins.h"
 #include "runbooks.h"
 #include "scheduler.h"
+#include "sops.h"
 
 #ifndef SALVE_SYSCONFDIR
 #define SALVE_SYSCONFDIR "/usr/local/etc"
@@ -151,6 +152,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
 	pirs_register_routes();
+	sops_register_routes();
 }
 
 /* The route table as the server would hold it, without serving: the

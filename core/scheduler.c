@@ -21,6 +21,7 @@
 #include "pirs.h"
 #include "scheduler.h"
 #include "session.h"
+#include "sops.h"
 
 #define SCHEDULER_LOCK_KEY "7305412002"
 
@@ -48,6 +49,8 @@ static void run_tasks(PGconn *db)
 		log_warn("scheduler: deleting expired UI sessions failed");
 	if (pirs_notify_overdue(db) < 0)
 		log_warn("scheduler: notifying overdue post-incident review action items failed");
+	if (sops_notify_reviews(db) < 0)
+		log_warn("scheduler: sending SOP review reminders failed");
 	runs++;
 }
 

@@ -181,3 +181,34 @@ SELECT jsonb_build_object(
                     ORDER BY at) FROM events), '[]'))
 WHERE EXISTS (SELECT 1 FROM a) OR EXISTS (SELECT 1 FROM ex)
 $$;
+
+-- Days before next_review_at from which an approved SOP is due for review.
+CREATE FUNCTION sop_review_lead() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '7 days' $$;
+
+-- Every SOP as the API shows it: the article's identity with its
+-- lifecycle, defaults where it has no sop_metadata row yet.
+CREATE VIEW sop_documents AS
+SELECT a.id, a.slug, a.title, coalesce(m.status, 'draft') AS status, coalesce(m.category, 'General') AS category,
+       m.next_review_at, m.last_used_at,
+       jsonb_build_object(
+           'id', a.id, 'slug', a.slug, 'title', a.title, 'excerpt', a.excerpt, 'version', a.version,
+           'related_runbooks', a.related_runbooks, 'updated_at', a.updated_at,
+           'status', coalesce(m.status, 'draft'), 'category', coalesce(m.category, 'General'),
+           'review_frequency_days', coalesce(m.review_frequency_days, 90),
+           'last_reviewed_at', m.last_reviewed_at, 'next_review_at', m.next_review_at, 'reviewer', m.reviewer,
+           'review_state', CASE WHEN m.status IS DISTINCT FROM 'approved' OR m.next_review_at IS NULL THEN NULL
+                                WHEN m.next_review_at < now() THEN 'overdue'
+                                WHEN m.next_review_at < now() + sop_review_lead() THEN 'due'
+                                ELSE 'current' END,
+           'approved_by', m.approved_by, 'approved_at', m.approved_at,
+           'owner', m.owner, 'stakeholders', coalesce(m.stakeholders, '{}'),
+           'requires_training', coalesce(m.requires_training, false),
+           'material_version', coalesce(m.material_version, 1),
+           'training_completed_by', (SELECT coalesce(jsonb_agg(t.username ORDER BY t.username), '[]')
+                                     FROM sop_training t
+                                     WHERE t.sop_id = a.id AND t.status = 'completed'
+                                       AND (t.expires_at IS NULL OR t.expires_at > now())
+                                       AND t.sop_version >= coalesce(m.material_version, 1)),
+           'last_used_at', m.last_used_at, 'use_count', coalesce(m.use_count, 0)) AS doc
+FROM knowledge_articles a LEFT JOIN sop_metadata m ON m.article_id = a.id
+WHERE a.category = 'sop';
