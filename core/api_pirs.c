@@ -1,6 +1,6 @@
 /*
  * core/api_pirs.c - the post-incident review API:
- *   GET    /api/v1/pirs                          list (?status, cursor-paginated)
+ *   GET    /api/v1/pirs                          list (?status, ?alert_id, cursor-paginated)
  *   POST   /api/v1/pirs                          create a draft (responder)
  *   POST   /api/v1/pirs/from-alert/{id}          create one prefilled from an alert
  *   POST   /api/v1/pirs/from-execution/{id}      ... or from an execution
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "fields.h"
 #include "http.h"
 #include "pirs.h"
 
@@ -282,14 +283,14 @@ static const char list_sql[] =
 	"         'created_at', p.created_at, 'updated_at', p.updated_at, 'published_at', p.published_at)::text,"
 	"       (extract(epoch FROM p.updated_at) * 1000000)::bigint || '_' || p.id"
 	" FROM post_incident_reviews p"
-	" WHERE ($1::text IS NULL OR p.status = $1)"
+	" WHERE ($1::text IS NULL OR p.status = $1) AND ($5::uuid IS NULL OR $5::uuid = ANY (p.alert_ids))"
 	"   AND ($2::bigint IS NULL OR (p.updated_at, p.id) <"
 	"        ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $4::uuid))"
 	" ORDER BY p.updated_at DESC, p.id DESC LIMIT $3::int";
 
 static void list_pirs(struct salve_request *req, void *ud)
 {
-	const char *status = salve_request_query(req, "status");
+	const char *status = salve_request_query(req, "status"), *alert = salve_request_query(req, "alert_id");
 	char limit_s[24], cursor_us[24], cursor_id[40];
 	PGresult *res = NULL;
 	PGconn *db;
@@ -302,6 +303,10 @@ static void list_pirs(struct salve_request *req, void *ud)
 				    "status: expected draft, review or published, got \"%s\"", status);
 		return;
 	}
+	if (alert && !fields_is_uuid(alert)) {
+		salve_respond_error(req, 400, "invalid_parameter", "alert_id: \"%s\" is not a UUID", alert);
+		return;
+	}
 	if (http_page_limit(req, LIST_DEFAULT, LIST_MAX, &limit) < 0 ||
 	    (cursor = http_page_cursor(req, cursor_us, cursor_id)) < 0)
 		return;
@@ -311,8 +316,8 @@ static void list_pirs(struct salve_request *req, void *ud)
 	}
 	snprintf(limit_s, sizeof(limit_s), "%ld", limit);
 	{
-		const char *params[] = { status, cursor ? cursor_us : NULL, limit_s, cursor ? cursor_id : NULL };
-		rc = db_exec(db, &res, list_sql, 4, params);
+		const char *params[] = { status, cursor ? cursor_us : NULL, limit_s, cursor ? cursor_id : NULL, alert };
+		rc = db_exec(db, &res, list_sql, 5, params);
 	}
 	http_respond_page(req, rc, res, "pirs", limit);
 }

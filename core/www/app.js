@@ -10,6 +10,10 @@ import * as runbookDetail from './views/runbook.js';
 import * as runbookEdit from './views/runbook_edit.js';
 import * as executions from './views/executions.js';
 import * as executionDetail from './views/execution.js';
+import * as pirs from './views/pirs.js';
+import * as pirEdit from './views/pir_edit.js';
+import * as sops from './views/sops.js';
+import * as sopDetail from './views/sop.js';
 
 const routes = [
   { re: /^\/login$/, view: login, nav: null, public: true },
@@ -21,6 +25,11 @@ const routes = [
   { re: /^\/runbooks\/([0-9]+)\/edit$/, view: runbookEdit, nav: 'runbooks', keys: ['id'], extra: { mode: 'edit' } },
   { re: /^\/executions$/, view: executions, nav: 'executions' },
   { re: /^\/executions\/([^/]+)$/, view: executionDetail, nav: 'executions', keys: ['id'] },
+  { re: /^\/pirs$/, view: pirs, nav: 'pirs' },
+  { re: /^\/pirs\/new$/, view: pirEdit, nav: 'pirs', extra: { mode: 'new' } },
+  { re: /^\/pirs\/([^/]+)$/, view: pirEdit, nav: 'pirs', keys: ['id'] },
+  { re: /^\/sops$/, view: sops, nav: 'sops' },
+  { re: /^\/sops\/([^/]+)$/, view: sopDetail, nav: 'sops', keys: ['id'] },
 ];
 
 const state = { session: null, current: null, checked: false };
