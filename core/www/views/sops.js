@@ -74,7 +74,7 @@ export async function render(root, ctx) {
       const pending = d.needs_attention.pending_approval || [];
       replace(attention, h('h2', null, 'Needs attention'),
         h('p', { id: 'sop-due-count' }, reviews.length + ' SOP' + (reviews.length === 1 ? '' : 's') + ' due for review'),
-        h('ul', { id: 'sop-due' }, reviews.map((r) => h('li', { class: r.overdue ? 'error' : null }, link(r), ' (', dueText(r), ')'))),
+        h('ul', { id: 'sop-due' }, reviews.map((r) => h('li', { class: r.overdue ? 'sop-overdue' : null }, link(r), ' (', dueText(r), ')'))),
         h('p', { id: 'sop-pending-count' }, pending.length + ' SOP' + (pending.length === 1 ? '' : 's') + ' pending approval'),
         h('ul', { id: 'sop-pending' }, pending.map((p) => h('li', null, p.new ? 'New: ' : 'Updated: ', link(p)))));
       replace(recent, (d.recently_used || []).length ? d.recently_used.map((r) => h('tr', null,
