@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "articles.h"
 #include "buf.h"
 #include "db.h"
 #include "events_commit.h"
@@ -567,83 +568,71 @@ out:
 	return rc;
 }
 
-static int slugify(const char *title, const char *id, char *slug, size_t len)
-{
-	size_t n = 0;
-	int dash = 1;
+/* The article of a review, less slug and content: category postmortem,
+ * tags from its severity, related alerts by the alerts' names, related
+ * runbooks from its executions; and the slug and version of the article
+ * it already has, if any. */
+static const char article_sql[] =
+	"SELECT jsonb_build_object('title', p.title, 'category', 'postmortem', 'visibility', 'team',"
+	"   'excerpt', left(coalesce(nullif(p.summary, ''), p.title), 280),"
+	"   'tags', to_jsonb(ARRAY['postmortem'] ||"
+	"                    CASE WHEN p.severity IS NULL THEN '{}'::text[] ELSE ARRAY[lower(p.severity)] END),"
+	"   'related_alerts', coalesce((SELECT jsonb_agg(DISTINCT a.alert_name) FROM alerts a"
+	"                               WHERE a.id = ANY (p.alert_ids)), '[]'),"
+	"   'related_runbooks', coalesce((SELECT jsonb_agg(DISTINCT e.runbook_id) FROM executions e"
+	"                                 WHERE e.id = ANY (p.execution_ids)), '[]'))::text, k.slug, k.version"
+	" FROM post_incident_reviews p LEFT JOIN knowledge_articles k ON k.id = p.knowledge_article_id"
+	" WHERE p.id = $1::uuid";
 
-	n = (size_t)snprintf(slug, len, "pir-");
-	for (const char *s = title; *s && n + 10 < len && n < 64; s++) {
-		char c = *s;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			slug[n++] = c;
-			dash = 0;
-		} else if (!dash) {
-			slug[n++] = '-';
-			dash = 1;
-		}
-	}
-	/* the first 8 hex digits of the id keep two reviews with one title apart */
-	return snprintf(slug + n, len - n, "%s%.8s", dash ? "" : "-", id) < 0 ? -EINVAL : 0;
-}
-
-/* The postmortem article of a review: created on the first publish,
- * a new version on each one after.  Tags and related alerts come from the
- * review; related runbooks from its executions. */
-static const char save_article_sql[] =
-	"WITH p AS (SELECT * FROM post_incident_reviews WHERE id = $1::uuid),"
-	" meta AS (SELECT"
-	"   ARRAY['postmortem'] || CASE WHEN p.severity IS NULL THEN '{}'::text[] ELSE ARRAY[lower(p.severity)] END tags,"
-	"   coalesce((SELECT array_agg(DISTINCT a.alert_name) FROM alerts a WHERE a.id = ANY (p.alert_ids)), '{}') alerts,"
-	"   coalesce((SELECT array_agg(DISTINCT e.runbook_id) FROM executions e WHERE e.id = ANY (p.execution_ids)),"
-	"            '{}') runbooks,"
-	"   left(coalesce(nullif(p.summary, ''), p.title), 280) excerpt"
-	"   FROM p),"
-	" created AS (INSERT INTO knowledge_articles (title, slug, content, excerpt, category, tags, related_alerts,"
-	"                                            related_runbooks, author, last_editor)"
-	"   SELECT p.title, $2, $3, meta.excerpt, 'postmortem', meta.tags, meta.alerts, meta.runbooks, p.author, $4"
-	"   FROM p, meta WHERE p.knowledge_article_id IS NULL OR NOT EXISTS"
-	"     (SELECT 1 FROM knowledge_articles WHERE id = p.knowledge_article_id)"
-	"   RETURNING id, version, title, content),"
-	" updated AS (UPDATE knowledge_articles k SET title = p.title, content = $3, excerpt = meta.excerpt,"
-	"     tags = meta.tags, related_alerts = meta.alerts, related_runbooks = meta.runbooks, last_editor = $4,"
-	"     version = k.version + 1, updated_at = now()"
-	"   FROM p, meta WHERE k.id = p.knowledge_article_id RETURNING k.id, k.version, k.title, k.content),"
-	" saved AS (SELECT * FROM created UNION ALL SELECT * FROM updated),"
-	" versioned AS (INSERT INTO knowledge_article_versions (article_id, version, title, content, editor,"
-	"                                                       edit_summary)"
-	"   SELECT id, version, title, content, $4, 'published from post-incident review ' || $1 FROM saved)"
-	" UPDATE post_incident_reviews r SET knowledge_article_id = saved.id FROM saved WHERE r.id = $1::uuid"
-	" RETURNING saved.id, (SELECT slug FROM knowledge_articles WHERE id = saved.id) ";
-
+/* Publishes pir as its postmortem article through the knowledge base:
+ * created on the first publish ("pir-<title>-<first 8 of the id>"), a new
+ * version of the same article after.  why says what went wrong. */
 static int save_article(PGconn *db, json_t *pir, const char *user, char *article_id, size_t idlen,
-			char *slug_out, size_t sluglen)
+			char *slug, size_t sluglen, char *why, size_t whylen)
 {
 	const char *id = json_string_value(json_object_get(pir, "id"));
-	char slug[128], *markdown = pirs_markdown(pir);
-	const char *params[] = { id, slug, markdown, user };
+	const char *params[] = { id };
+	char title_slug[80], summary[96], err[256] = "", *markdown;
+	json_t *article = NULL, *saved = NULL;
+	long version = 0;
 	PGresult *res;
 	int rc;
 
-	if (!markdown)
+	if ((rc = db_exec(db, &res, article_sql, 1, params)) < 0)
+		return rc;
+	if (PQntuples(res) == 1)
+		article = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (article && !PQgetisnull(res, 0, 1)) {
+		snprintf(slug, sluglen, "%s", PQgetvalue(res, 0, 1));
+		version = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+	} else {
+		articles_slugify(json_string_value(json_object_get(pir, "title")), title_slug, sizeof(title_slug));
+		snprintf(slug, sluglen, "pir-%s%s%.8s", title_slug, *title_slug ? "-" : "", id);
+	}
+	PQclear(res);
+	if (!article || !(markdown = pirs_markdown(pir))) {
+		json_decref(article);
 		return -ENOMEM;
-	slugify(json_string_value(json_object_get(pir, "title")), id, slug, sizeof(slug));
-	rc = db_exec(db, &res, save_article_sql, 4, params);
+	}
+	json_object_set_new(article, "slug", json_string(slug));
+	json_object_set_new(article, "content", json_string(markdown));
 	free(markdown);
+	snprintf(summary, sizeof(summary), "published from post-incident review %s", id);
+	rc = articles_save(db, article, user, summary, version, &saved, err, sizeof(err));
+	json_decref(article);
+	if (rc == -ESTALE || rc == -EEXIST || rc == -EINVAL || rc == -ENOENT) {
+		snprintf(why, whylen, "the postmortem article %s cannot be saved: %s", slug, err);
+		return -EBUSY;
+	}
 	if (rc < 0)
 		return rc;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		log_error("pirs: publishing %s saved no article", id);
-		return -EIO;
+	snprintf(article_id, idlen, "%s", json_string_value(json_object_get(saved, "id")));
+	json_decref(saved);
+	{
+		const char *link[] = { id, article_id };
+		return db_exec(db, NULL, "UPDATE post_incident_reviews SET knowledge_article_id = $2::uuid WHERE id = $1::uuid",
+			       2, link);
 	}
-	snprintf(article_id, idlen, "%s", PQgetvalue(res, 0, 0));
-	/* the slug of an existing article stays: links to it keep working */
-	snprintf(slug_out, sluglen, "%s", PQgetisnull(res, 0, 1) ? slug : PQgetvalue(res, 0, 1));
-	PQclear(res);
-	return 0;
 }
 
 int pirs_publish(PGconn *db, const char *id, const struct pir_actor *who, json_t **pir, char *why,
@@ -664,7 +653,8 @@ int pirs_publish(PGconn *db, const char *id, const struct pir_actor *who, json_t
 		goto fail;
 	}
 	if ((rc = set_status(db, id, "published", "published_at", pir)) < 0 ||
-	    (rc = save_article(db, *pir, who->user, article_id, sizeof(article_id), slug, sizeof(slug))) < 0)
+	    (rc = save_article(db, *pir, who->user, article_id, sizeof(article_id), slug, sizeof(slug), why,
+				       whylen)) < 0)
 		goto fail;
 	json_object_set_new(*pir, "knowledge_article_id", json_string(article_id));
 	events = json_pack("[{s:O,s:O,s:O,s:O,s:s,s:s,s:s,s:b}]", "pir_id", json_object_get(*pir, "id"), "title",
