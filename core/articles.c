@@ -280,7 +280,7 @@ static int one_json(PGconn *conn, const char *sql, int n, const char *const *par
 		PQclear(res);
 		return -ENOENT;
 	}
-	if (out && !(*out = json_loads(PQgetvalue(res, 0, 0), 0, NULL)))
+	if (out && !(*out = json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, NULL)))
 		rc = fail(err, errlen, -ENOMEM, "out of memory");
 	PQclear(res);
 	return rc;
@@ -298,7 +298,7 @@ static int json_rows(PGconn *conn, const char *sql, int n, const char *const *pa
 		return db_fail(err, errlen, rc);
 	*out = json_array();
 	for (int r = 0; r < PQntuples(res); r++)
-		json_array_append_new(*out, json_loads(PQgetvalue(res, r, 0), 0, NULL));
+		json_array_append_new(*out, json_loads(PQgetvalue(res, r, 0), JSON_DECODE_ANY, NULL));
 	PQclear(res);
 	return 0;
 }
@@ -330,9 +330,9 @@ static const char create_sql[] =
 
 static const char update_sql[] =
 	"WITH s AS (SELECT $1::jsonb AS d),"
-	" a AS (UPDATE knowledge_articles k SET (title, content, excerpt, category, tags, parent_id, visibility,"
-	"   related_runbooks, related_alerts) = (SELECT " SPEC_INSERT_VALUES " FROM s OFFSET 0) ,"
-	"   slug = k.slug, version = k.version + 1, last_editor = $2, updated_at = now()"
+	" a AS (UPDATE knowledge_articles k SET (slug, title, content, excerpt, category, tags, parent_id, visibility,"
+	"   related_runbooks, related_alerts) = (SELECT " SPEC_INSERT_VALUES " FROM s),"
+	"   version = k.version + 1, last_editor = $2, updated_at = now()"
 	"  WHERE k.slug = (SELECT d->>'slug' FROM s) AND k.version = $4::int RETURNING k.*),"
 	" v AS (INSERT INTO knowledge_article_versions (article_id, version, title, content, editor, edit_summary,"
 	"   document) SELECT a.id, a.version, a.title, a.content, $2, $3, (SELECT d FROM s) FROM a)"

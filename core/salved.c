@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "api_articles.h"
 #include "api_system.h"
 #include "auth.h"
 #include "changes.h"
@@ -151,6 +152,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	changes_register_routes();
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
+	articles_register_routes();
 	pirs_register_routes();
 	sops_register_routes();
 }
