@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "articles.h"
 #include "db.h"
 #include "events_commit.h"
 #include "fields.h"
@@ -590,10 +591,46 @@ int sops_export(PGconn *db, json_t **doc)
 			0, NULL, doc);
 }
 
-/* The lifecycle fields import sets; the rest of an exported SOP is the
- * article's and is left to the knowledge base. */
+/* The lifecycle fields import sets, and the article fields it passes to
+ * the knowledge base. */
 static const char *const import_fields[] = { "category", "review_frequency_days", "reviewer", "owner",
 					     "stakeholders", "requires_training", NULL };
+static const char *const article_fields[] = { "title", "content", "excerpt", "tags", "related_runbooks",
+					      "related_alerts", "visibility", NULL };
+
+/* Creates the SOP article of an imported item (it has a title), or saves a
+ * new version when the item changes its article fields; an unchanged one
+ * is left alone.  0, or -errno with err filled. */
+static int import_article(PGconn *db, const char *user, const char *slug, json_t *item, char *err, size_t errlen)
+{
+	json_t *stored = NULL, *article;
+	long version = 0;
+	int rc = articles_get(db, slug, NULL, 0, &stored, err, errlen), changed = 0;
+
+	if (rc == -ENOENT && !json_object_get(item, "title"))
+		return -ENOENT;
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (stored && strcmp(json_string_value(json_object_get(stored, "category")) ?: "", "sop")) {
+		json_decref(stored);
+		snprintf(err, errlen, "the article %s is not an SOP (category sop)", slug);
+		return -EINVAL;
+	}
+	article = stored ? json_deep_copy(stored) : json_pack("{s:s,s:s}", "slug", slug, "category", "sop");
+	version = stored ? (long)json_integer_value(json_object_get(stored, "version")) : 0;
+	for (size_t k = 0; article_fields[k]; k++) {
+		json_t *v = json_object_get(item, article_fields[k]);
+		if (v && !json_equal(v, json_object_get(article, article_fields[k]))) {
+			json_object_set(article, article_fields[k], v);
+			changed = 1;
+		}
+	}
+	rc = stored && !changed ? 0
+				: articles_save(db, article, user, "imported from YAML", version, NULL, err, errlen);
+	json_decref(article);
+	json_decref(stored);
+	return rc;
+}
 
 int sops_import(PGconn *db, const char *user, json_t *doc, json_t **summary)
 {
@@ -610,6 +647,7 @@ int sops_import(PGconn *db, const char *user, json_t *doc, json_t **summary)
 	json_array_foreach(list, i, item) {
 		const char *slug = json_string_value(json_object_get(item, "slug"));
 		json_t *meta = json_object(), *problems, *sop = NULL;
+		char err[256] = "";
 		int rc = 0;
 
 		for (size_t k = 0; import_fields[k]; k++)
@@ -617,24 +655,23 @@ int sops_import(PGconn *db, const char *user, json_t *doc, json_t **summary)
 				json_object_set(meta, import_fields[k], json_object_get(item, import_fields[k]));
 		problems = sops_validate_metadata(meta);
 		if (!slug) {
-			json_array_append_new(errors, json_pack("{s:I,s:n,s:s}", "index", (json_int_t)i, "slug",
-								"message", "slug: required"));
+			snprintf(err, sizeof(err), "slug: required");
 		} else if (json_array_size(problems)) {
 			json_t *first = json_array_get(problems, 0);
-			json_array_append_new(errors, json_pack("{s:I,s:s,s:s++}", "index", (json_int_t)i, "slug", slug,
-								"message", json_string_value(json_object_get(first, "field")),
-								": ",
-								json_string_value(json_object_get(first, "message"))));
-		} else if ((rc = sops_update(db, slug, user, meta, &sop)) == 0) {
+			snprintf(err, sizeof(err), "%s: %s", json_string_value(json_object_get(first, "field")),
+				 json_string_value(json_object_get(first, "message")));
+		} else if ((rc = import_article(db, user, slug, item, err, sizeof(err))) == -ENOENT) {
+			snprintf(err, sizeof(err), "no SOP article with this slug, and no title to create one");
+		} else if (rc == 0 && (rc = sops_update(db, slug, user, meta, &sop)) == 0) {
 			json_array_append_new(updated, json_string(slug));
-		} else if (rc == -ENOENT) {
-			json_array_append_new(errors, json_pack("{s:I,s:s,s:s}", "index", (json_int_t)i, "slug", slug,
-								"message", "no SOP article with this slug"));
 		}
+		if (*err)
+			json_array_append_new(errors, json_pack("{s:I,s:s?,s:s}", "index", (json_int_t)i, "slug", slug,
+								"message", err));
 		json_decref(sop);
 		json_decref(problems);
 		json_decref(meta);
-		if (rc < 0 && rc != -ENOENT) {
+		if (rc == -EAGAIN || rc == -EIO || rc == -ENOMEM) {
 			json_decref(updated);
 			json_decref(errors);
 			return rc;

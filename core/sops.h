@@ -67,9 +67,14 @@ int sops_compliance(PGconn *db, const char *execution_id, json_t **compliance);
 
 int sops_dashboard(PGconn *db, json_t **dashboard);
 
-/* YAML: every SOP with its lifecycle fields; import sets the lifecycle
- * fields of the SOPs named by slug.  *summary: {"updated": [slug],
- * "errors": [{"index","slug","message"}]}. */
+/* YAML: every SOP with its article and lifecycle fields.  Import takes
+ * the same shape: an item whose slug names no article and that has a
+ * title creates the SOP article; changed article fields (title, content,
+ * excerpt, tags, related_runbooks, related_alerts, visibility) save a new
+ * version through the knowledge base; then the lifecycle fields are set
+ * (status is left to the workflow).  *summary: {"updated": [slug],
+ * "errors": [{"index","slug","message"}]}: a bad item does not stop the
+ * rest. */
 int sops_export(PGconn *db, json_t **doc);
 int sops_import(PGconn *db, const char *user, json_t *doc, json_t **summary);
 

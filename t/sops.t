@@ -41,7 +41,7 @@ mkdir -p "$OUT" "$HOOKS/sop.changed.d"
 printf '#!/bin/sh\n{ cat; echo; } >>%s/sop.changed.log\n' "$OUT" >"$HOOKS/sop.changed.d/10-record"
 chmod +x "$HOOKS/sop.changed.d/10-record"
 
-plan 47
+plan 51
 
 salve_start_daemon $'workers:\n  poll_interval_ms: 100'
 EDDIE=$(token editor eddie)
@@ -197,8 +197,27 @@ printf -- '- slug: nowhere\n' >"$TEST_TMPDIR/bad.yaml"
 SALVE_TOKEN=$EDDIE api POST /api/v1/sops/import "$(cat "$TEST_TMPDIR/sops.yaml")" -H 'Content-Type: application/yaml' >/dev/null
 is "200 disk-cleanup,service-restart dave" "$HTTP_STATUS $(jpy '",".join(d["updated"])' "$HTTP_BODY") $(salve_psql -c "SELECT owner FROM sop_metadata WHERE article_id = '$SOP'")" \
     "importing the export, edited, updates the lifecycle fields by slug"
+is 4 "$(salve_psql -c "SELECT version FROM knowledge_articles WHERE id = '$SOP'")" \
+    "... and leaves an article whose fields it does not change at its version"
+NEW_SOP='sops:
+  - slug: database-failover
+    title: Database Failover
+    content: "## Procedure\n\n1. Promote the replica"
+    category: Database
+    owner: dora'
+SALVE_TOKEN=$EDDIE api POST /api/v1/sops/import "$NEW_SOP" >/dev/null
+is "200 database-failover|Database Failover|sop|1|Database|dora|draft" \
+    "$HTTP_STATUS $(jpy '",".join(d["updated"])' "$HTTP_BODY")|$(salve_psql -c "SELECT a.title, a.category, a.version, m.category, m.owner, m.status
+        FROM knowledge_articles a JOIN sop_metadata m ON m.article_id = a.id WHERE a.slug = 'database-failover'")" \
+    "an item with a title and an unknown slug creates the SOP article, a draft"
+SALVE_TOKEN=$EDDIE api POST /api/v1/sops/import "${NEW_SOP/Promote the replica/Fence the old primary}" >/dev/null
+is "2|t" "$(salve_psql -c "SELECT version, content LIKE '%Fence the old primary%' FROM knowledge_articles WHERE slug = 'database-failover'")" \
+    "importing changed content saves a new version of the article"
+SALVE_TOKEN=$EDDIE api POST /api/v1/sops/import '- slug: not-an-sop
+  owner: x' >/dev/null
+like 'is not an SOP' "$HTTP_BODY" "an article of another category is not imported as an SOP"
 SALVE_TOKEN=$EDDIE api POST /api/v1/sops/import "$(cat "$TEST_TMPDIR/bad.yaml")" >/dev/null
-is "200 nowhere: no SOP article with this slug" "$HTTP_STATUS $(jpy '"%s: %s" % (d["errors"][0]["slug"], d["errors"][0]["message"])' "$HTTP_BODY")" \
+is "200 nowhere: no SOP article with this slug, and no title to create one" "$HTTP_STATUS $(jpy '"%s: %s" % (d["errors"][0]["slug"], d["errors"][0]["message"])' "$HTTP_BODY")" \
     "an unknown slug is reported, not fatal"
 
 done_testing
