@@ -496,8 +496,8 @@ int sops_compliance(PGconn *db, const char *execution_id, json_t **compliance)
 int sops_report_compliance(PGconn *db, const char *execution_id, const char *user, json_t *body,
 			   json_t **report, int *created, char *why, size_t whylen)
 {
-	json_t *deviations = json_object_get(body, "deviations");
-	char *dev = json_dumps(deviations && !json_is_null(deviations) ? deviations : json_array(),
+	json_t *deviations = json_object_get(body, "deviations"), *none = json_array();
+	char *dev = json_dumps(deviations && !json_is_null(deviations) ? deviations : none,
 			       JSON_COMPACT | JSON_ENCODE_ANY);
 	const char *params[] = { execution_id, json_string_value(json_object_get(body, "sop_id")),
 				 json_is_true(json_object_get(body, "followed_sop")) ? "t" : "f", dev,
@@ -506,6 +506,7 @@ int sops_report_compliance(PGconn *db, const char *execution_id, const char *use
 	int rc;
 
 	*report = NULL;
+	json_decref(none);
 	if (!dev)
 		return -ENOMEM;
 	if (!fields_is_uuid(execution_id)) {
