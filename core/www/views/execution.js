@@ -81,7 +81,8 @@ export async function render(root, ctx) {
 
     renderActions();
     replace(outcomeBtnArea, FINAL.includes(ex.state) && roleAtLeast(ctx.session, 'responder')
-      ? h('button', { type: 'button', id: 'outcome-open', onclick: () => askOutcome() }, 'Report outcome')
+      ? [h('button', { type: 'button', id: 'outcome-open', onclick: () => askOutcome() }, 'Report outcome'), ' ',
+        h('a', { class: 'button', id: 'execution-pir-new', href: '#/pirs/new?execution=' + enc(ex.id) }, 'Start a review')]
       : null);
   }
 
