@@ -670,6 +670,11 @@ static char *name_words(const char *name)
 	".category, 'helpful_count', " a ".helpful_count, 'reasons', " reasons ", 'score', " score            \
 	", 'link', '/ui/#/kb/' || " a ".slug)::text"
 
+/* The full-text branch ranks at most this many matches: words of an alert
+ * name ("High", "Usage") can be in most articles, and the other two
+ * branches are the precise ones. */
+#define FTS_CANDIDATES "1000"
+
 int articles_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err,
 		       size_t errlen)
 {
@@ -689,9 +694,10 @@ int articles_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **i
 		" tag AS (SELECT a.id, 2.0::float8 AS score, 'tag ' || al.svc || ' matches the service label' AS reason"
 		"  FROM knowledge_articles a, al WHERE al.svc IS NOT NULL AND a.tags @> ARRAY[al.svc]"
 		"   AND a.visibility <> 'private' ORDER BY a.helpful_count DESC LIMIT $4::int),"
-		" fts AS (SELECT a.id, least(ts_rank(a.search, al.q), 1)::float8 AS score,"
+		" fts AS (SELECT c.id, least(ts_rank(c.search, al.q), 1)::float8 AS score,"
 		"   'text mentions ' || $5 AS reason"
-		"  FROM knowledge_articles a, al WHERE a.search @@ al.q AND a.visibility <> 'private'"
+		"  FROM (SELECT a.id, a.search FROM knowledge_articles a, al WHERE a.search @@ al.q"
+		"   AND a.visibility <> 'private' LIMIT " FTS_CANDIDATES ") c, al"
 		"  ORDER BY 2 DESC LIMIT $4::int),"
 		" hit AS (SELECT id, sum(score) AS score, jsonb_agg(reason ORDER BY score DESC) AS reasons FROM"
 		"  (SELECT * FROM pat UNION ALL SELECT * FROM tag UNION ALL SELECT * FROM fts) x GROUP BY id)"

@@ -22,6 +22,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "kb_cli.h"
 #include "embed.h"
 #include "log.h"
 #include "migrate.h"
@@ -54,6 +55,7 @@ static void usage(FILE *out)
 		"  dead-letters [--retry ID]               list (or requeue) undeliverable events\n"
 		"  import runbooks FILE|DIR                validate and add or update runbooks from YAML\n"
 		"  export runbooks [DIR]                   runbooks as YAML: to stdout, or one file each in DIR\n"
+		"  kb sync DIR [--both] [--editor NAME]    markdown files with front matter into the knowledge base\n"
 		"  embed-link alert|execution ID [--ttl 30d|12h|3600] [--user NAME] [--url BASE]\n"
 		"                                          signed links for Grafana panels (embed.signing_key)\n"
 		"See salvectl(1).\n");
@@ -917,6 +919,8 @@ int main(int argc, char **argv)
 		rc = cmd_export(argc, argv);
 	else if (strcmp(cmd, "embed-link") == 0)
 		rc = cmd_embed_link(argc, argv);
+	else if (strcmp(cmd, "kb") == 0)
+		rc = kb_cli(cfg, argc, argv);
 	else {
 		fail("unknown command \"%s\"", cmd);
 		usage(stderr);

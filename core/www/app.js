@@ -10,6 +10,9 @@ import * as runbookDetail from './views/runbook.js';
 import * as runbookEdit from './views/runbook_edit.js';
 import * as executions from './views/executions.js';
 import * as executionDetail from './views/execution.js';
+import * as kb from './views/kb.js';
+import * as article from './views/article.js';
+import * as articleEdit from './views/article_edit.js';
 import * as pirs from './views/pirs.js';
 import * as pirEdit from './views/pir_edit.js';
 import * as sops from './views/sops.js';
@@ -25,6 +28,10 @@ const routes = [
   { re: /^\/runbooks\/([0-9]+)\/edit$/, view: runbookEdit, nav: 'runbooks', keys: ['id'], extra: { mode: 'edit' } },
   { re: /^\/executions$/, view: executions, nav: 'executions' },
   { re: /^\/executions\/([^/]+)$/, view: executionDetail, nav: 'executions', keys: ['id'] },
+  { re: /^\/kb$/, view: kb, nav: 'kb' },
+  { re: /^\/kb\/new$/, view: articleEdit, nav: 'kb', extra: { mode: 'new' } },
+  { re: /^\/kb\/([a-z0-9-]+)$/, view: article, nav: 'kb', keys: ['slug'] },
+  { re: /^\/kb\/([a-z0-9-]+)\/edit$/, view: articleEdit, nav: 'kb', keys: ['slug'], extra: { mode: 'edit' } },
   { re: /^\/pirs$/, view: pirs, nav: 'pirs' },
   { re: /^\/pirs\/new$/, view: pirEdit, nav: 'pirs', extra: { mode: 'new' } },
   { re: /^\/pirs\/([^/]+)$/, view: pirEdit, nav: 'pirs', keys: ['id'] },

@@ -2,8 +2,10 @@
 // in page order.  Each module exports panel(ctx, alert, base): an Element
 // (or a promise of one) that loads its own data and shows its own empty
 // state and errors; one failing panel never breaks the page.
-import * as pirPanel from './pir_panel.js';
+import { panel as relatedArticles } from './alert_articles.js';
+import { panel as reviewPanel } from './pir_panel.js';
 
 export const panels = [
-  pirPanel,
+  relatedArticles,
+  reviewPanel,
 ];

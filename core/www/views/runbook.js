@@ -3,6 +3,7 @@
 import { get, post, del, enc, roleAtLeast, isAbort } from '../api.js';
 import { h, replace, time, errorBox, argvView, kvTable } from '../dom.js';
 import { watchExecution } from './outcome.js';
+import { runbookArticles } from './runbook_articles.js';
 
 export async function render(root, ctx) {
   const id = ctx.params.id;
@@ -68,6 +69,7 @@ export async function render(root, ctx) {
           s.expect_output ? h('span', { class: 'muted' }, 'expects output ', h('code', null, s.expect_output)) : null),
         argvView(s.argv))))),
     cur && !old && roleAtLeast(ctx.session, 'responder') ? tryPanel(ctx, cur) : null,
+    runbookArticles(ctx, id),
     versionsPanel(id, versions, old ? old.version : (cur && cur.version)));
 
   async function remove() {
