@@ -47,8 +47,8 @@ static const struct {
 	{ "reviewers", PF_STRINGS },
 };
 
-static const char *const server_fields[] = { "id", "status", "author", "knowledge_article_id", "created_at",
-					     "updated_at", "submitted_at", "published_at", NULL };
+static const char *const server_fields[] = { "id", "status", "author", "knowledge_article_id", "article_slug",
+					     "created_at", "updated_at", "submitted_at", "published_at", NULL };
 
 /* YYYY-MM-DD with a real day of the month. */
 static int is_date(const char *s)
@@ -325,10 +325,12 @@ char *pirs_markdown(json_t *pir)
 
 /* ---- storage ---- */
 
-/* The review as the API shows it, from the row p. */
+/* The review as the API shows it, from the row p, with the slug of its
+ * postmortem article (null before the first publish). */
 #define PIR_JSON(p)                                                                                     \
-	"jsonb_set(to_jsonb(" p "), '{incident_date}', to_jsonb(to_char(" p ".incident_date AT TIME ZONE 'UTC'," \
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')))::text"
+	"(jsonb_set(to_jsonb(" p "), '{incident_date}', to_jsonb(to_char(" p ".incident_date AT TIME ZONE 'UTC',"  \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))) || jsonb_build_object('article_slug',"                          \
+	" (SELECT k.slug FROM knowledge_articles k WHERE k.id = " p ".knowledge_article_id)))::text"
 
 /* Merges $2 (the validated body) over the row $1: absent fields keep
  * their values; action items get an id and a done flag. */

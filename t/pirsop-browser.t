@@ -38,7 +38,10 @@ sop api-rate-limiting 'API Rate Limiting Procedure' pending_review NULL NULL
 sop service-restart 'Service Restart' approved "now() + interval '60 days'" "now() - interval '2 hours'" "$RUNBOOK"
 EXEC=$(salve_psql -c "INSERT INTO executions (runbook_id, runbook_version, steps, state, requested_by, started_at, finished_at)
     VALUES ($RUNBOOK, 1, '[]', 'succeeded', 'admin', now() - interval '2 hours', now() - interval '2 hours') RETURNING id" | head -n 1)
-[ -n "$EXEC" ] || bail_out "cannot insert the execution"
+ALERT=$(salve_psql -c "INSERT INTO alerts (source, fingerprint, alert_name, severity, status, starts_at, ends_at)
+    VALUES ('alertmanager', 'pirui', 'DatabaseConnectionHigh', 'critical', 'resolved', now() - interval '1 hour',
+            now() - interval '15 minutes') RETURNING id" | head -n 1)
+[ -n "$EXEC" ] && [ -n "$ALERT" ] || bail_out "cannot insert the execution and the alert"
 
 mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/pirsop-*.png
@@ -54,7 +57,7 @@ while IFS= read -r line; do
     printf '%s\n' "$line"
 done < <(
     rc=0
-    env ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin EXECUTION_ID="$EXEC" SOP_SLUG=service-restart \
+    env ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin EXECUTION_ID="$EXEC" SOP_SLUG=service-restart ALERT_ID="$ALERT" \
         ARTIFACTS_DIR="$ARTIFACTS" CHROMIUM="$CHROMIUM" UI_TIMEOUT=60 TAP_FIRST=$((TAP_RUN + 1)) TAP_NO_PLAN=1 \
         timeout -k 5 65 "$NODE" "$BROWSER_SRC/pirsop.mjs" </dev/null 2>"$NODE_ERR" || rc=$?
     echo "$rc" >"$NODE_RC"

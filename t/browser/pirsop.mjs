@@ -8,7 +8,8 @@
 // through the API. t/pirsop-browser.t sets the stage.
 //
 // Environment: SALVE_URL, ADMIN_TOKEN, ADMIN_USER, EXECUTION_ID (a finished
-// execution of a runbook linked to SOP_SLUG), SOP_SLUG, ARTIFACTS_DIR,
+// execution of a runbook linked to SOP_SLUG), SOP_SLUG, ALERT_ID (a resolved
+// alert), ARTIFACTS_DIR,
 // CHROMIUM, UI_TIMEOUT, TAP_FIRST, TAP_NO_PLAN (see lib.mjs).
 
 import fs from 'node:fs';
@@ -16,8 +17,9 @@ import path from 'node:path';
 import { here, diag, CheckFailed, assert, check, settings, requireLoopback, deadline, launchChromium, run, watch,
     bodyText } from './lib.mjs';
 
-const { SALVE_URL, ADMIN_TOKEN, ADMIN_USER, EXECUTION_ID, SOP_SLUG } = settings(
-    ['SALVE_URL', 'ADMIN_TOKEN', 'ADMIN_USER', 'EXECUTION_ID', 'SOP_SLUG'], 'salved, the token, the execution and the SOP',
+const { SALVE_URL, ADMIN_TOKEN, ADMIN_USER, EXECUTION_ID, SOP_SLUG, ALERT_ID } = settings(
+    ['SALVE_URL', 'ADMIN_TOKEN', 'ADMIN_USER', 'EXECUTION_ID', 'SOP_SLUG', 'ALERT_ID'],
+    'salved, the token, the execution, the SOP and the alert',
     't/pirsop-browser.t');
 const ARTIFACTS = process.env.ARTIFACTS_DIR || path.join(here, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -114,7 +116,7 @@ async function main() {
         await page.locator('#pir-message').filter({ hasText: 'Published' }).waitFor();
         const p = (await api('GET', `/api/v1/pirs/${pirId}`)).json;
         assert(p.status === 'published' && p.knowledge_article_id, `after publish: ${JSON.stringify(p).slice(0, 300)}`);
-        await page.locator('#pir-article').waitFor();
+        await page.locator('#pir-article a[href^="#/kb/pir-database-connection-failures-"]').waitFor();
         await screenshot(page, 'pir-published');
     });
 
@@ -123,6 +125,19 @@ async function main() {
         const row = page.locator('#pirs-table tbody tr', { hasText: 'Database Connection Failures' });
         await row.waitFor();
         assert(/published/.test(await row.innerText()), `row: ${await row.innerText()}`);
+    });
+
+    await check("an alert's review panel starts a review prefilled from the alert", async () => {
+        await page.goto(url(`#/alerts/${ALERT_ID}`));
+        await page.locator('#alert-pir-new').click();
+        await page.waitForURL(/#\/pirs\/[0-9a-f-]{36}$/);
+        await page.locator('#pir-title').waitFor();
+        const title = await page.locator('#pir-title').inputValue();
+        assert(/^DatabaseConnectionHigh - /.test(title), `title: ${title}`);
+        const events = await page.locator('#pir-timeline .pir-event').evaluateAll((els) => els.map((e) => e.value));
+        assert(events[0] === 'Alert fired: DatabaseConnectionHigh' && events.includes('Alert resolved'), `timeline: ${events}`);
+        await page.goto(url(`#/alerts/${ALERT_ID}`));
+        await page.locator('#alert-pirs li', { hasText: 'DatabaseConnectionHigh' }).waitFor();
     });
 
     // --- the SOP dashboard ------------------------------------------------------------------
@@ -139,6 +154,7 @@ async function main() {
         const cats = await page.locator('#sop-categories tbody').innerText();
         assert(/Infrastructure\s+4\s+3\s+3/.test(cats), `by category: ${cats}`);
         for (const id of ['#sop-create', '#sop-import', '#sop-export']) assert(await page.locator(id).isVisible(), `${id} missing`);
+        assert(await page.locator('#sop-create').getAttribute('href') === '#/kb/new?template=sop', 'Create New SOP opens the SOP template');
         await screenshot(page, 'sop-dashboard');
     });
 

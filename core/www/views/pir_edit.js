@@ -111,7 +111,7 @@ export async function render(root, ctx) {
     replace(head, h('h1', null, 'Post-Incident Review'), p.status ? badge(p.status, 'state') : null,
       h('span', { class: 'spacer' }), p.author ? h('span', { class: 'muted' }, 'by ', p.author) : null,
       p.knowledge_article_id ? h('span', { id: 'pir-article' }, ' · article ',
-        h('a', { href: '#/articles/' + enc(p.article_slug || p.knowledge_article_id) }, p.article_slug || 'published')) : null);
+        h('a', { href: p.article_slug ? '#/kb/' + enc(p.article_slug) : '#/kb?category=postmortem' }, p.article_slug || 'published')) : null);
     head.querySelector('.badge') && (head.querySelector('.badge').id = 'pir-status');
     f.title.value = p.title || '';
     f.severity.value = p.severity || '';

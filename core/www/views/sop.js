@@ -76,7 +76,7 @@ export async function render(root, ctx) {
       h('dt', null, 'Last reviewed'), h('dd', null, time(sop.last_reviewed_at)),
       h('dt', null, 'Next review'), h('dd', { id: 'sop-next-review' }, time(sop.next_review_at)),
       h('dt', null, 'Used'), h('dd', null, String(sop.use_count), ' times', sop.last_used_at ? [' · last ', time(sop.last_used_at)] : null),
-      h('dt', null, 'Article'), h('dd', null, h('a', { href: '#/articles/' + enc(sop.slug) }, sop.slug), ' v' + sop.version));
+      h('dt', null, 'Article'), h('dd', null, h('a', { href: '#/kb/' + enc(sop.slug) }, sop.slug), ' v' + sop.version));
     const editor = roleAtLeast(ctx.session, 'editor');
     replace(actions, editor ? [
       (MOVES[sop.status] || []).map(([to, text]) => h('button', { type: 'button', dataset: { to },

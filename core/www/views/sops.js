@@ -61,7 +61,7 @@ export async function render(root, ctx) {
         h('thead', null, h('tr', null, h('th', null, 'Category'), h('th', null, 'Total'), h('th', null, 'Approved'),
           h('th', null, 'Needs review'))), categories)),
     h('div', { class: 'buttons' },
-      editor ? h('a', { class: 'button primary', id: 'sop-create', href: '#/articles/new?category=sop' }, '+ Create New SOP') : null,
+      editor ? h('a', { class: 'button primary', id: 'sop-create', href: '#/kb/new?template=sop' }, '+ Create New SOP') : null,
       editor ? h('button', { type: 'button', id: 'sop-import', onclick: () => file.click() }, 'Import from YAML') : null,
       h('a', { class: 'button', id: 'sop-export', href: '/api/v1/sops/export', download: 'sops.yaml' }, 'Export All'),
       file));
