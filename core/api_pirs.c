@@ -325,7 +325,8 @@ static void list_pirs(struct salve_request *req, void *ud)
 static const char action_items_sql[] =
 	"SELECT coalesce(jsonb_agg(x ORDER BY x->>'due_date' NULLS LAST, x->>'pir_id'), '[]')::text"
 	" FROM (SELECT i || jsonb_build_object('pir_id', p.id, 'pir_title', p.title, 'pir_status', p.status,"
-	"               'overdue', NOT coalesce((i->>'done')::boolean, false) AND (i->>'due_date')::date < current_date) x"
+	"               'overdue', NOT coalesce((i->>'done')::boolean, false)"
+	"                          AND (i->>'due_date')::date < current_date) x"
 	"       FROM post_incident_reviews p, jsonb_array_elements(p.action_items) i) items"
 	" WHERE (NOT $1::boolean OR (x->>'overdue')::boolean)"
 	"   AND ($2::text IS NULL OR x->>'owner' = $2)";

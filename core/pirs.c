@@ -439,7 +439,8 @@ static int lock_for(PGconn *db, const char *id, const struct pir_actor *who, cha
 	}
 	snprintf(status, statuslen, "%s", PQgetvalue(res, 0, 0));
 	if (!who->editor && strcmp(PQgetvalue(res, 0, 1), who->user)) {
-		snprintf(why, whylen, "only the author (%s) or an editor may change this review", PQgetvalue(res, 0, 1));
+		snprintf(why, whylen, "only the author (%s) or an editor may change this review",
+			 PQgetvalue(res, 0, 1));
 		rc = -EPERM;
 	}
 	PQclear(res);
@@ -632,8 +633,9 @@ static int save_article(PGconn *db, json_t *pir, const char *user, char *article
 	json_decref(saved);
 	{
 		const char *link[] = { id, article_id };
-		return db_exec(db, NULL, "UPDATE post_incident_reviews SET knowledge_article_id = $2::uuid WHERE id = $1::uuid",
-			       2, link);
+		return db_exec(db, NULL,
+			       "UPDATE post_incident_reviews SET knowledge_article_id = $2::uuid WHERE id = $1::uuid", 2,
+			       link);
 	}
 }
 

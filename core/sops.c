@@ -117,7 +117,8 @@ json_t *sops_validate_training(json_t *body)
 	if (!errors)
 		return NULL;
 	check_known(errors, body, known, "status, acknowledged, quiz_score, expires_at");
-	if (json_object_get(body, "status") && (!status || (strcmp(status, "in_progress") && strcmp(status, "completed"))))
+	if (json_object_get(body, "status") &&
+	    (!status || (strcmp(status, "in_progress") && strcmp(status, "completed"))))
 		fields_add_error(errors, "status", "expected in_progress or completed");
 	else if ((!status || !strcmp(status, "completed")) && !json_is_true(json_object_get(body, "acknowledged")))
 		fields_add_error(errors, "acknowledged",
@@ -147,7 +148,8 @@ json_t *sops_validate_compliance(json_t *body)
 	if (!json_is_boolean(json_object_get(body, "followed_sop")))
 		fields_add_error(errors, "followed_sop", "required: true or false");
 	if ((v = json_object_get(body, "deviations")) && !json_is_null(v) && !json_is_array(v) && !json_is_object(v))
-		fields_add_error(errors, "deviations", "expected an array or object describing what was done differently");
+		fields_add_error(errors, "deviations",
+				 "expected an array or object describing what was done differently");
 	if ((v = json_object_get(body, "deviation_reason")) && !is_optional_text(v))
 		fields_add_error(errors, "deviation_reason", "expected a string of up to %d bytes, or null",
 				 SOP_TEXT_MAX);
@@ -695,7 +697,8 @@ static const char reminders_sql[] =
 	"   ON CONFLICT DO NOTHING RETURNING article_id, due_at)"
 	" SELECT coalesce(jsonb_agg(jsonb_build_object('sop_id', d.id, 'slug', d.slug, 'title', d.title,"
 	"     'owner', d.doc->'owner', 'reviewer', d.doc->'reviewer', 'stakeholders', d.doc->'stakeholders',"
-	"     'next_review_at', n.due_at, 'days_overdue', greatest(0, floor(extract(epoch FROM now() - n.due_at) / 86400))::int)),"
+	"     'next_review_at', n.due_at,"
+	"     'days_overdue', greatest(0, floor(extract(epoch FROM now() - n.due_at) / 86400))::int)),"
 	"     '[]')::text"
 	" FROM noted n JOIN sop_documents d ON d.id = n.article_id";
 
