@@ -37,9 +37,11 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "outbox.h"
+#include "pirs.h"
 #include "plugins.h"
 #include "runbooks.h"
 #include "scheduler.h"
+#include "sops.h"
 
 #ifndef SALVE_SYSCONFDIR
 #define SALVE_SYSCONFDIR "/usr/local/etc"
@@ -158,6 +160,8 @@ static void register_core_routes(const struct salve_config *cfg)
 	slack_interactive_register_routes(cfg);
 	api_insights_register_routes(cfg);
 	articles_register_routes();
+	pirs_register_routes();
+	sops_register_routes();
 }
 
 /* The route table as the server would hold it, without serving: the

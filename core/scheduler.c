@@ -18,8 +18,10 @@
 #include "db.h"
 #include "executions.h"
 #include "log.h"
+#include "pirs.h"
 #include "scheduler.h"
 #include "session.h"
+#include "sops.h"
 
 #define SCHEDULER_LOCK_KEY "7305412002"
 
@@ -45,6 +47,10 @@ static void run_tasks(PGconn *db)
 		log_warn("scheduler: marking orphaned executions interrupted failed");
 	if (session_expire(db) < 0)
 		log_warn("scheduler: deleting expired UI sessions failed");
+	if (pirs_notify_overdue(db) < 0)
+		log_warn("scheduler: notifying overdue post-incident review action items failed");
+	if (sops_notify_reviews(db) < 0)
+		log_warn("scheduler: sending SOP review reminders failed");
 	runs++;
 }
 

@@ -14,6 +14,10 @@ import * as insights from './views/insights.js';
 import * as kb from './views/kb.js';
 import * as article from './views/article.js';
 import * as articleEdit from './views/article_edit.js';
+import * as pirs from './views/pirs.js';
+import * as pirEdit from './views/pir_edit.js';
+import * as sops from './views/sops.js';
+import * as sopDetail from './views/sop.js';
 
 const routes = [
   { re: /^\/login$/, view: login, nav: null, public: true },
@@ -30,6 +34,11 @@ const routes = [
   { re: /^\/kb\/new$/, view: articleEdit, nav: 'kb', extra: { mode: 'new' } },
   { re: /^\/kb\/([a-z0-9-]+)$/, view: article, nav: 'kb', keys: ['slug'] },
   { re: /^\/kb\/([a-z0-9-]+)\/edit$/, view: articleEdit, nav: 'kb', keys: ['slug'], extra: { mode: 'edit' } },
+  { re: /^\/pirs$/, view: pirs, nav: 'pirs' },
+  { re: /^\/pirs\/new$/, view: pirEdit, nav: 'pirs', extra: { mode: 'new' } },
+  { re: /^\/pirs\/([^/]+)$/, view: pirEdit, nav: 'pirs', keys: ['id'] },
+  { re: /^\/sops$/, view: sops, nav: 'sops' },
+  { re: /^\/sops\/([^/]+)$/, view: sopDetail, nav: 'sops', keys: ['id'] },
 ];
 
 const state = { session: null, current: null, checked: false };

@@ -4,8 +4,10 @@
 // state and errors; one failing panel never breaks the page.
 import { panel as similar } from './alert_similar.js';
 import { panel as relatedArticles } from './alert_articles.js';
+import { panel as reviewPanel } from './pir_panel.js';
 
 export const panels = [
   similar,
   relatedArticles,
+  reviewPanel,
 ];

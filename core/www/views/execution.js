@@ -4,6 +4,7 @@
 import { get, post, enc, roleAtLeast, isAbort } from '../api.js';
 import { h, replace, time, badge, errorBox, argvView } from '../dom.js';
 import { FINAL, ACTIVE, openOutcomeDialog, isWatched, unwatch } from './outcome.js';
+import { openComplianceDialog } from './compliance.js';
 
 export async function render(root, ctx) {
   const id = ctx.params.id;
@@ -80,7 +81,8 @@ export async function render(root, ctx) {
 
     renderActions();
     replace(outcomeBtnArea, FINAL.includes(ex.state) && roleAtLeast(ctx.session, 'responder')
-      ? h('button', { type: 'button', id: 'outcome-open', onclick: () => openOutcomeDialog(ex) }, 'Report outcome')
+      ? [h('button', { type: 'button', id: 'outcome-open', onclick: () => askOutcome() }, 'Report outcome'), ' ',
+        h('a', { class: 'button', id: 'execution-pir-new', href: '#/pirs/new?execution=' + enc(ex.id) }, 'Start a review')]
       : null);
   }
 
@@ -131,7 +133,13 @@ export async function render(root, ctx) {
     } catch (e) {
       if (isAbort(e) || !ctx.alive) return;
     }
-    openOutcomeDialog(ex);
+    askOutcome();
+  }
+
+  // the outcome first; then, for a runbook linked to an SOP, compliance
+  function askOutcome() {
+    const dlg = openOutcomeDialog(ex);
+    dlg.addEventListener('close', () => { if (ctx.alive) openComplianceDialog(ex, ctx.session); }, { once: true });
   }
 
   async function refresh() {
@@ -158,8 +166,10 @@ export async function render(root, ctx) {
 
   ctx.onCleanup(() => {
     clearTimeout(timer);
-    const d = document.getElementById('outcome-dialog');
-    if (d && d.open) d.close();
+    for (const name of ['outcome-dialog', 'compliance-dialog']) {
+      const d = document.getElementById(name);
+      if (d && d.open) d.close();
+    }
   });
   paint();
   schedule();
