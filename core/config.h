@@ -62,6 +62,18 @@ struct salve_config {
 		char *signing_key_file;
 		char *default_user;      /* who signed-link submissions are stored as */
 	} embed;
+	struct {
+		long threads;          /* analysis job workers */
+		long max_attempts;
+		long backoff_initial_ms;
+		long backoff_max_ms;
+		long lease_seconds;    /* a running job not renewed this long is taken over */
+		char *default_backend; /* llm plugin; NULL: llm_offline, else the first running */
+		char *default_action;  /* analyze | manual | ignore, when no rule matches */
+		long token_budget;     /* for backends that name none */
+		long chat_max_streams; /* chat answers being written at once */
+		struct analysis_rules *rules;
+	} analysis;
 	struct config_plugin *plugins;
 	size_t nplugins;
 	yaml_document_t doc;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "analysis.h"
 #include "api_system.h"
 #include "auth.h"
 #include "changes.h"
@@ -149,6 +150,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	changes_register_routes();
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
+	analysis_register_routes(cfg);
 }
 
 /* The route table as the server would hold it, without serving: the
@@ -193,6 +195,7 @@ static int serve(struct salve_config *cfg, const char *path)
 	if (plugins_start() < 0)
 		goto out_plugins;
 	if (outbox_start(cfg) < 0 || scheduler_start(cfg) < 0 || executions_start(cfg) < 0 || changes_start(cfg) < 0 ||
+	    analysis_start(cfg) < 0 ||
 	    http_start(cfg) < 0)
 		goto out_workers;
 	{
@@ -229,6 +232,7 @@ static int serve(struct salve_config *cfg, const char *path)
 	}
 out_workers:
 	http_stop();
+	analysis_stop();
 	executions_stop();
 	changes_stop();
 	outbox_stop();
