@@ -505,7 +505,7 @@ static json_t *record(struct running_job *rj, const char *backend, const struct 
 					 ok ? r->res.text : NULL, error, pt, ct, est, bud, lat, hs };
 		char sql[1400];
 		snprintf(sql, sizeof(sql),
-			 "INSERT INTO analyses a (alert_id, job_id, attempt, status, backend, model, prompt, context, answer,"
+			 "INSERT INTO analyses AS a (alert_id, job_id, attempt, status, backend, model, prompt, context, answer,"
 			 " error, prompt_tokens, completion_tokens, prompt_tokens_estimated, token_budget, latency_ms,"
 			 " http_status) VALUES ($1::uuid, $2::uuid, $3::int, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10,"
 			 " $11::int, $12::int, $13::int, $14::int, $15::int, $16::int) RETURNING (%s)::text",
@@ -631,15 +631,18 @@ static void run_claimed(struct running_job *rj, const char *backend_name, long a
 	}
 	analysis = record(rj, backend ? backend->name : backend_name, &pr, &r, err[0] ? err : NULL, attempt,
 			  max_attempts, &next);
-	if (!err[0])
+	if (!analysis)
+		live_end(rj->alert_id, "retry", json_pack("{s:s}", "reason", "the result could not be stored"), 1);
+	else if (!err[0])
 		live_end(rj->alert_id, "done", json_incref(analysis), 0);
 	else
 		live_end(rj->alert_id, strcmp(next, "pending") == 0 ? "retry" : "error",
 			 json_pack("{s:s,s:s}", "error", err, "job_state", next), strcmp(next, "pending") == 0);
-	log_info("analysis job %s of alert %s: %s%s%s", rj->id, rj->alert_id, err[0] ? "attempt failed, " : "succeeded",
-		 err[0] ? next : "", err[0] ? "" : "");
-	if (err[0])
-		log_warn("analysis job %s: %s", rj->id, err);
+	if (analysis && !err[0])
+		log_info("analysis job %s of alert %s succeeded", rj->id, rj->alert_id);
+	else if (analysis)
+		log_warn("analysis job %s of alert %s: attempt %ld failed, job %s: %s", rj->id, rj->alert_id, attempt,
+			 next, err);
 	json_decref(analysis);
 	free(r.res.text);
 	prompt_free(&pr);
