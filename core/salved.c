@@ -21,6 +21,7 @@
 #include "api_system.h"
 #include "auth.h"
 #include "changes.h"
+#include "chat.h"
 #include "config.h"
 #include "db.h"
 #include "embed.h"
@@ -151,6 +152,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
 	analysis_register_routes(cfg);
+	chat_register_routes(cfg);
 }
 
 /* The route table as the server would hold it, without serving: the
@@ -232,6 +234,7 @@ static int serve(struct salve_config *cfg, const char *path)
 	}
 out_workers:
 	http_stop();
+	chat_stop();
 	analysis_stop();
 	executions_stop();
 	changes_stop();
