@@ -119,6 +119,22 @@ static const struct salve_config_entry analysis_table[] = {
 	SALVE_CONFIG_END
 };
 
+static const struct salve_config_entry learning_table[] = {
+	{ SALVE_CFG_DOUBLE, "similar_label_threshold", "0.7", CORE(learning.similar_label_threshold),
+	  "Jaccard over label pairs (alertname aside) from which an incident is similar by labels", 0 },
+	{ SALVE_CFG_DOUBLE, "name_similarity_threshold", "0.3", CORE(learning.name_similarity_threshold),
+	  "pg_trgm similarity of alert names, read as words, from which an incident is similar by name", 0 },
+	{ SALVE_CFG_STRING, "similar_half_life", "14d", CORE(learning.similar_half_life),
+	  "age (from the alert's start) at which a similar incident's recency is halved: 14d, 36h, 90m, 600s", 0 },
+	{ SALVE_CFG_DOUBLE, "similar_recency_weight", "0.3", CORE(learning.similar_recency_weight),
+	  "share of a similar incident's score decided by recency (0 ignores age)", 0 },
+	{ SALVE_CFG_DOUBLE, "similar_unresolved_weight", "0.8", CORE(learning.similar_unresolved_weight),
+	  "score factor for similar incidents that never resolved", 0 },
+	{ SALVE_CFG_INT, "similar_candidates", "50", CORE(learning.similar_candidates),
+	  "candidates each strategy contributes before ranking", 0 },
+	SALVE_CONFIG_END
+};
+
 static const struct {
 	const char *name;
 	const struct salve_config_entry *table;
@@ -131,6 +147,7 @@ static const struct {
 	{ "executions", executions_table },
 	{ "embed", embed_table },
 	{ "analysis", analysis_table },
+	{ "learning", learning_table },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -475,7 +492,7 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 		if (i == NSECTIONS) {
 			char keys[512];
 			static const char *const extra[] = { "database", "http", "auth", "workers",
-							     "scheduler", "executions", "embed", "analysis",
+							     "scheduler", "executions", "embed", "analysis", "learning",
 							     "plugins", NULL };
 			key_list(top_table, extra, keys, sizeof(keys));
 			return fail_at(ce, k, "unknown key \"%s\" (expected one of: %s)", key, keys);
@@ -562,6 +579,55 @@ static int read_signing_key(struct ctxerr *ce, struct salve_config *cfg)
 	return cfg->embed.signing_key ? 0 : -ENOMEM;
 }
 
+/* "14d", "36h", "90m", "600s" or plain seconds: 0, or -EINVAL. */
+static int parse_duration(const char *text, long *seconds)
+{
+	static const struct {
+		char unit;
+		long factor;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 } };
+	char *end;
+	long v;
+
+	if (!text || !*text)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || v <= 0)
+		return -EINVAL;
+	if (!*end)
+		return *seconds = v, 0;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (end[0] == units[i].unit && !end[1] && v <= LONG_MAX / units[i].factor)
+			return *seconds = v * units[i].factor, 0;
+	return -EINVAL;
+}
+
+static int validate_learning(struct ctxerr *ce, struct salve_config *cfg)
+{
+	const struct {
+		const char *key;
+		double value, min;
+	} shares[] = {
+		{ "similar_label_threshold", cfg->learning.similar_label_threshold, 0.01 },
+		{ "name_similarity_threshold", cfg->learning.name_similarity_threshold, 0.01 },
+		{ "similar_recency_weight", cfg->learning.similar_recency_weight, 0 },
+		{ "similar_unresolved_weight", cfg->learning.similar_unresolved_weight, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++)
+		if (!(shares[i].value >= shares[i].min && shares[i].value <= 1))
+			return fail_at(ce, NULL, "learning.%s: expected %g to 1, got %g", shares[i].key, shares[i].min,
+				       shares[i].value);
+	if (parse_duration(cfg->learning.similar_half_life, &cfg->learning.similar_half_life_seconds) < 0)
+		return fail_at(ce, NULL, "learning.similar_half_life: expected a duration like 14d, 36h, 90m or 600s, "
+			       "got \"%s\"", cfg->learning.similar_half_life ? cfg->learning.similar_half_life : "");
+	if (cfg->learning.similar_candidates < 1 || cfg->learning.similar_candidates > 1000)
+		return fail_at(ce, NULL, "learning.similar_candidates: expected 1 to 1000, got %ld",
+			       cfg->learning.similar_candidates);
+	return 0;
+}
+
 static int validate(struct ctxerr *ce, struct salve_config *cfg)
 {
 	static const char *roles[] = { "viewer", "responder", "editor", "admin" };
@@ -622,7 +688,7 @@ static int validate(struct ctxerr *ce, struct salve_config *cfg)
 		return fail_at(ce, NULL, "analysis.default_action: expected analyze, manual or ignore");
 	if (cfg->path && analysis_rules_load(cfg->path, &cfg->analysis.rules, ce->buf, ce->len) < 0)
 		return -EINVAL;
-	return 0;
+	return validate_learning(ce, cfg);
 }
 
 struct salve_config *config_load(const char *path, char *err, size_t errlen)

@@ -74,6 +74,15 @@ struct salve_config {
 		long chat_max_streams; /* chat answers being written at once */
 		struct analysis_rules *rules;
 	} analysis;
+	struct {
+		double similar_label_threshold;   /* Jaccard over label pairs, 0..1 */
+		double name_similarity_threshold; /* pg_trgm similarity of names, 0..1 */
+		char *similar_half_life;          /* "14d", "36h", "90m", "600s" or seconds */
+		long similar_half_life_seconds;   /* the same, parsed */
+		double similar_recency_weight;    /* share of the score recency decides, 0..1 */
+		double similar_unresolved_weight; /* factor for incidents never resolved, 0..1 */
+		long similar_candidates;          /* candidates per strategy */
+	} learning;
 	struct config_plugin *plugins;
 	size_t nplugins;
 	yaml_document_t doc;

@@ -18,6 +18,7 @@
 
 #include "alerts.h"
 #include "analysis.h"
+#include "api_learning.h"
 #include "api_system.h"
 #include "auth.h"
 #include "changes.h"
@@ -153,6 +154,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	ui_register_routes(cfg);
 	analysis_register_routes(cfg);
 	chat_register_routes(cfg);
+	learning_register_routes(cfg);
 }
 
 /* The route table as the server would hold it, without serving: the

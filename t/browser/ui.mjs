@@ -287,6 +287,19 @@ async function main() {
         await noXss(page, log, `#/alerts/${ALERT_ID}`);
     });
 
+    await checkIf(detailOk, 'the detail page check failed (see above)', 'the learning panel (#alert-learning) recommends the matching runbook with its reason and shows the empty state of similar incidents', async () => {
+        const panel = page.locator('#alert-learning');
+        await panel.waitFor({ state: 'visible' }).catch(() => { throw new CheckFailed('no visible #alert-learning on the alert page'); });
+        const rec = panel.locator(`#alert-recommendations li[data-runbook-id="${RUNBOOK_ID}"]`);
+        await rec.waitFor({ state: 'visible' }).catch(async () => {
+            throw new CheckFailed(`no #alert-recommendations li[data-runbook-id="${RUNBOOK_ID}"]; the panel reads: ${(await panel.innerText()).slice(0, 300)}`);
+        });
+        const text = await rec.innerText();
+        assert(/ui-echo/.test(text) && /No recorded outcomes yet/.test(text), `the recommendation reads '${text}'`);
+        const empty = await panel.locator('#similar-empty').innerText().catch(() => '(none)');
+        assert(/No similar past incident/.test(empty), `#similar-empty reads '${empty}'`);
+    });
+
     // --- feedback ------------------------------------------------------------------
     const noDetail = 'the detail page check failed (see above)';
     await checkIf(detailOk, noDetail, 'thumbs up (#feedback-up) stores helpful=true for the user and #feedback-status says Thanks', async () => {

@@ -1,0 +1,525 @@
+/*
+ * core/similar.c - similar past incidents: candidates from three
+ * strategies in one statement, ranked here, the best enriched with how
+ * they ended.  The ranking is described in similar.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "similar.h"
+#include "stats.h"
+
+/* More label subsets than this and the GIN probe costs more than it saves:
+ * shorter subsets are used instead (still a correct prefilter). */
+#define LABEL_SUBSETS_MAX 64
+
+static struct similar_settings settings = {
+	.label_threshold = 0.7,
+	.name_threshold = 0.3,
+	.half_life_seconds = 14 * 86400.0,
+	.recency_weight = 0.3,
+	.unresolved_weight = 0.8,
+	.candidates = 50,
+};
+
+void similar_configure(const struct salve_config *cfg)
+{
+	settings.label_threshold = cfg->learning.similar_label_threshold;
+	settings.name_threshold = cfg->learning.name_similarity_threshold;
+	settings.half_life_seconds = (double)cfg->learning.similar_half_life_seconds;
+	settings.recency_weight = cfg->learning.similar_recency_weight;
+	settings.unresolved_weight = cfg->learning.similar_unresolved_weight;
+	settings.candidates = cfg->learning.similar_candidates;
+}
+
+const struct similar_settings *similar_settings(void)
+{
+	return &settings;
+}
+
+double similar_score(const struct similar_settings *s, double relevance, double age_seconds, int resolved)
+{
+	double recency = stats_decay(fabs(age_seconds), s->half_life_seconds);
+
+	return relevance * (1 - s->recency_weight + s->recency_weight * recency) *
+	       (resolved ? 1 : s->unresolved_weight);
+}
+
+/* ---- the label prefilter ----
+ * Jaccard(A, B) >= t needs |A & B| >= t|A| (as |A | B| >= |A|), so B holds
+ * every pair of at least one m-subset of A, m = ceil(t|A|), and so of
+ * at least one k-subset for any k <= m: "labels @> ANY(subsets)" is a
+ * bitmap OR of GIN probes.  The largest k keeping the subsets few is the
+ * most selective. */
+
+static double binomial(size_t n, size_t k)
+{
+	double c = 1;
+
+	for (size_t i = 1; i <= k; i++)
+		c = c * (double)(n - k + i) / (double)i;
+	return c;
+}
+
+static void add_subsets(json_t *out, const char **keys, json_t **values, size_t n, size_t k, size_t from,
+			json_t *current)
+{
+	if (json_object_size(current) == k) {
+		json_array_append_new(out, json_deep_copy(current));
+		return;
+	}
+	for (size_t i = from; i + (k - json_object_size(current)) <= n; i++) {
+		json_object_set(current, keys[i], values[i]);
+		add_subsets(out, keys, values, n, k, i + 1, current);
+		json_object_del(current, keys[i]);
+	}
+}
+
+static json_t *label_subsets(json_t *labels, double threshold)
+{
+	size_t n = json_object_size(labels), m, k, i = 0;
+	json_t *out = json_array(), *current, *v;
+	const char **keys;
+	json_t **values;
+	const char *key;
+
+	if (n == 0)
+		return out;
+	m = (size_t)ceil(threshold * (double)n - 1e-9);
+	if (m < 1)
+		m = 1;
+	for (k = m; k > 1 && binomial(n, k) > LABEL_SUBSETS_MAX; k--)
+		;
+	keys = calloc(n, sizeof(*keys));
+	values = calloc(n, sizeof(*values));
+	current = json_object();
+	if (keys && values && current) {
+		json_object_foreach(labels, key, v) {
+			keys[i] = key;
+			values[i++] = v;
+		}
+		add_subsets(out, keys, values, n, k, 0, current);
+	}
+	json_decref(current);
+	free(keys);
+	free(values);
+	return out;
+}
+
+/* ---- candidates ---- */
+
+/* Every known name with its similarity to $1 (alert_names is small). */
+static const char names_sql[] =
+	"SELECT name, similarity(words, salve_name_words($1)) FROM alert_names";
+
+/* $1 id, $2 source, $3 fingerprint, $4 label subsets, $5 the names to look
+ * under, $6 candidates per strategy.  Each branch reads its rows straight
+ * from its index; duplicates are merged by the caller. */
+static const char candidates_sql[] =
+	"(SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
+	"        extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
+	"   FROM alerts a WHERE a.source = $2 AND a.fingerprint = $3 AND a.id <> $1::uuid"
+	"  ORDER BY a.starts_at DESC LIMIT $6::int)"
+	" UNION ALL"
+	" (SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
+	"         extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
+	"    FROM alerts a"
+	"   WHERE a.labels @> ANY (ARRAY(SELECT jsonb_array_elements($4::jsonb))) AND a.id <> $1::uuid"
+	"   ORDER BY a.starts_at DESC LIMIT $6::int * 20)"
+	" UNION ALL"
+	" (SELECT x.* FROM jsonb_array_elements_text($5::jsonb) AS t(name) CROSS JOIN LATERAL"
+	"   (SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
+	"           extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
+	"      FROM alerts a WHERE a.alert_name = t.name AND a.id <> $1::uuid"
+	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)";
+
+/* The names strategy looks under this many of the nearest names. */
+#define NAMES_MAX 10
+
+struct candidate {
+	char id[40];
+	int fingerprint, resolved;
+	double jaccard, name, relevance, recency, score;
+};
+
+static int by_score(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return strcmp(x->id, y->id);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct candidate *)a)->id, ((const struct candidate *)b)->id);
+}
+
+static json_t *strategies_of(const struct candidate *c)
+{
+	json_t *list = json_array();
+
+	if (c->fingerprint)
+		json_array_append_new(list, json_pack("{s:s,s:f}", "strategy", "fingerprint", "score", 1.0));
+	if (c->jaccard >= settings.label_threshold)
+		json_array_append_new(list, json_pack("{s:s,s:f}", "strategy", "labels", "score",
+						      round(c->jaccard * 1000) / 1000));
+	if (c->name >= settings.name_threshold)
+		json_array_append_new(list, json_pack("{s:s,s:f}", "strategy", "name", "score",
+						      round(c->name * 1000) / 1000));
+	return list;
+}
+
+/* Jaccard over label pairs: |A & B| / |A | B|; 0 when both are empty. */
+static double jaccard(json_t *a, json_t *b)
+{
+	size_t shared = 0, total;
+	const char *key;
+	json_t *v, *w;
+
+	json_object_foreach(a, key, v)
+		if ((w = json_object_get(b, key)) && json_equal(v, w))
+			shared++;
+	total = json_object_size(a) + json_object_size(b) - shared;
+	return total ? (double)shared / (double)total : 0;
+}
+
+/* name -> similarity to the alert's name, for every known name; *near the
+ * NAMES_MAX nearest at least name_threshold. */
+static int name_similarities(PGconn *conn, const char *name, json_t **sims, json_t **near)
+{
+	const char *params[] = { name };
+	PGresult *res;
+	int rc = db_exec_prepared(conn, &res, "similar_names", names_sql, 1, params);
+	struct {
+		const char *name;
+		double sim;
+	} best[NAMES_MAX];
+	size_t nbest = 0;
+
+	if (rc < 0)
+		return rc;
+	*sims = json_object();
+	for (int i = 0; i < PQntuples(res); i++) {
+		double sim = strtod(PQgetvalue(res, i, 1), NULL);
+		size_t at;
+		json_object_set_new(*sims, PQgetvalue(res, i, 0), json_real(sim));
+		if (sim < settings.name_threshold)
+			continue;
+		for (at = nbest; at > 0 && best[at - 1].sim < sim; at--)
+			;
+		if (at >= NAMES_MAX)
+			continue;
+		if (nbest < NAMES_MAX)
+			nbest++;
+		memmove(&best[at + 1], &best[at], (nbest - 1 - at) * sizeof(best[0]));
+		best[at].name = PQgetvalue(res, i, 0);
+		best[at].sim = sim;
+	}
+	*near = json_array();
+	for (size_t i = 0; i < nbest; i++)
+		json_array_append_new(*near, json_string(best[i].name));
+	PQclear(res);
+	return 0;
+}
+
+/* Scores one row of candidates_sql; 0 when no strategy admits it. */
+static int score_row(PGresult *res, int i, json_t *target, json_t *sims, struct candidate *c)
+{
+	json_t *labels = json_loads(PQgetvalue(res, i, 4), 0, NULL);
+	double age = strtod(PQgetvalue(res, i, 5), NULL) - json_real_value(json_object_get(target, "started"));
+
+	snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(res, i, 0));
+	c->fingerprint = strcmp(PQgetvalue(res, i, 1), json_string_value(json_object_get(target, "source"))) == 0 &&
+			 strcmp(PQgetvalue(res, i, 2), json_string_value(json_object_get(target, "fingerprint"))) == 0;
+	c->jaccard = jaccard(json_object_get(target, "labels"), labels);
+	c->name = json_real_value(json_object_get(sims, PQgetvalue(res, i, 3)));
+	c->resolved = atoi(PQgetvalue(res, i, 6));
+	json_decref(labels);
+	if (!c->fingerprint && c->jaccard < settings.label_threshold && c->name < settings.name_threshold)
+		return 0; /* found by the prefilter, admitted by no strategy */
+	c->relevance = c->fingerprint ? 1.0 : SIMILAR_LABEL_WEIGHT * c->jaccard + SIMILAR_NAME_WEIGHT * c->name;
+	c->recency = stats_decay(fabs(age), settings.half_life_seconds);
+	c->score = similar_score(&settings, c->relevance, age, c->resolved);
+	return 1;
+}
+
+/* Loads, scores and sorts the candidates of the alert row target; *out
+ * holds those at least one strategy admits, best first. */
+static int find_candidates(PGconn *conn, json_t *target, struct candidate **out, size_t *count)
+{
+	json_t *subsets = label_subsets(json_object_get(target, "labels"), settings.label_threshold);
+	json_t *sims = NULL, *near = NULL;
+	char *subsets_text = json_dumps(subsets, JSON_COMPACT), *near_text = NULL, cap[24];
+	const char *params[6];
+	struct candidate *list = NULL;
+	PGresult *res = NULL;
+	size_t n = 0, kept = 0;
+	int rc;
+
+	json_decref(subsets);
+	rc = name_similarities(conn, json_string_value(json_object_get(target, "alert_name")), &sims, &near);
+	if (rc == 0 && (!subsets_text || !(near_text = json_dumps(near, JSON_COMPACT))))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		snprintf(cap, sizeof(cap), "%ld", settings.candidates);
+		params[0] = json_string_value(json_object_get(target, "id"));
+		params[1] = json_string_value(json_object_get(target, "source"));
+		params[2] = json_string_value(json_object_get(target, "fingerprint"));
+		params[3] = subsets_text;
+		params[4] = near_text;
+		params[5] = cap;
+		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 6, params);
+	}
+	free(subsets_text);
+	free(near_text);
+	json_decref(near);
+	if (rc == 0 && !(list = calloc((size_t)PQntuples(res) + 1, sizeof(*list))))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		PQclear(res);
+		json_decref(sims);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		n += score_row(res, i, target, sims, &list[n]);
+	PQclear(res);
+	json_decref(sims);
+	/* one entry per alert found by several branches */
+	qsort(list, n, sizeof(*list), by_id);
+	for (size_t i = 0; i < n; i++)
+		if (kept == 0 || strcmp(list[kept - 1].id, list[i].id) != 0)
+			list[kept++] = list[i];
+	qsort(list, kept, sizeof(*list), by_score);
+	*out = list;
+	*count = kept;
+	return 0;
+}
+
+/* ---- enrichment ---- */
+
+/* $1: the chosen ids as a JSON array, in rank order.  An execution's
+ * outcome is its latest recorded one (resolution_type, or full/no_effect
+ * from resolved_issue alone), else the execution's state. */
+static const char enrich_sql[] =
+	"SELECT jsonb_build_object("
+	"   'alert_id', a.id, 'alert_name', a.alert_name, 'fingerprint', a.fingerprint,"
+	"   'severity', a.severity, 'instance', a.instance, 'labels', a.labels,"
+	"   'starts_at', a.starts_at, 'ends_at', a.ends_at, 'status', a.status,"
+	"   'time_to_resolve_seconds', CASE WHEN a.ends_at IS NOT NULL"
+	"        THEN round(extract(epoch FROM a.ends_at - a.starts_at))::bigint END,"
+	"   'what_worked', coalesce((SELECT jsonb_agg(w.text ORDER BY w.at) FROM ("
+	"        SELECT f.what_actually_worked AS text, f.updated_at AS at FROM analysis_feedback f"
+	"         WHERE f.alert_id = a.id AND btrim(coalesce(f.what_actually_worked, '')) <> ''"
+	"        UNION ALL"
+	"        SELECT o.manual_steps_taken, o.updated_at FROM execution_outcomes o"
+	"         WHERE o.alert_id = a.id AND o.resolved_issue"
+	"           AND btrim(coalesce(o.manual_steps_taken, '')) <> '') w), '[]'),"
+	"   'executions', coalesce((SELECT jsonb_agg(jsonb_build_object("
+	"        'id', e.id, 'runbook_id', e.runbook_id, 'runbook_name', r.name,"
+	"        'outcome', coalesce(o.kind, e.state)) ORDER BY e.created_at)"
+	"      FROM executions e JOIN runbooks r ON r.id = e.runbook_id"
+	"      LEFT JOIN LATERAL (SELECT coalesce(x.resolution_type,"
+	"                             CASE x.resolved_issue WHEN true THEN 'full' WHEN false THEN 'no_effect' END) AS kind"
+	"                           FROM execution_outcomes x WHERE x.execution_id = e.id"
+	"                          ORDER BY x.updated_at DESC LIMIT 1) o ON true"
+	"     WHERE e.alert_id = a.id), '[]'))::text"
+	"  FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS chosen(id, rank)"
+	"  JOIN alerts a ON a.id = chosen.id::uuid"
+	" ORDER BY chosen.rank";
+
+static void duration_text(char *buf, size_t len, long long s)
+{
+	if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+}
+
+static int outcome_resolved(const char *outcome)
+{
+	return outcome && (strcmp(outcome, "full") == 0 || strcmp(outcome, "partial") == 0);
+}
+
+/* Moves time_to_resolve_seconds, what_worked and executions of a row into
+ * "resolution", with "resolved" and a one-line "summary". */
+static void add_resolution(json_t *item)
+{
+	json_t *ttr = json_object_get(item, "time_to_resolve_seconds");
+	json_t *worked = json_object_get(item, "what_worked"), *execs = json_object_get(item, "executions"), *e;
+	const char *fixer = NULL, *fixed_how = NULL;
+	int resolved = strcmp(json_string_value(json_object_get(item, "status")) ?: "", "resolved") == 0;
+	char summary[512], took[32];
+	size_t i;
+	int n;
+
+	json_array_foreach(execs, i, e) {
+		const char *outcome = json_string_value(json_object_get(e, "outcome"));
+		if (outcome_resolved(outcome)) {
+			resolved = 1;
+			fixer = json_string_value(json_object_get(e, "runbook_name"));
+			fixed_how = outcome;
+		}
+	}
+	if (!resolved)
+		n = snprintf(summary, sizeof(summary), "Not resolved");
+	else if (json_is_integer(ttr)) {
+		duration_text(took, sizeof(took), (long long)json_integer_value(ttr));
+		n = snprintf(summary, sizeof(summary), "Resolved after %s", took);
+	} else
+		n = snprintf(summary, sizeof(summary), "Resolved");
+	if (fixer && n > 0 && (size_t)n < sizeof(summary))
+		n += snprintf(summary + n, sizeof(summary) - (size_t)n, " by runbook %s (%s)", fixer, fixed_how);
+	if (json_array_size(worked) && n > 0 && (size_t)n < sizeof(summary))
+		snprintf(summary + n, sizeof(summary) - (size_t)n, "; what worked: %.200s",
+			 json_string_value(json_array_get(worked, json_array_size(worked) - 1)));
+	else if (n > 0 && (size_t)n < sizeof(summary))
+		snprintf(summary + n, sizeof(summary) - (size_t)n, ".");
+	json_object_set_new(item, "resolution",
+			    json_pack("{s:b,s:s,s:O,s:O,s:O}", "resolved", resolved, "summary", summary,
+				      "time_to_resolve_seconds", ttr, "what_worked", worked, "executions", execs));
+	json_object_del(item, "time_to_resolve_seconds");
+	json_object_del(item, "what_worked");
+	json_object_del(item, "executions");
+}
+
+static int enrich(PGconn *conn, const struct candidate *best, size_t n, json_t **items)
+{
+	json_t *ids = json_array();
+	char *ids_text, link[80];
+	const char *params[1];
+	PGresult *res;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(ids, json_string(best[i].id));
+	ids_text = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	if (!ids_text)
+		return -ENOMEM;
+	params[0] = ids_text;
+	rc = db_exec_prepared(conn, &res, "similar_enrich", enrich_sql, 1, params);
+	free(ids_text);
+	if (rc < 0)
+		return rc;
+	*items = json_array();
+	for (int i = 0; i < PQntuples(res) && (size_t)i < n; i++) {
+		json_t *item = json_loads(PQgetvalue(res, i, 0), 0, NULL);
+		const struct candidate *c = &best[i];
+		if (!item)
+			continue;
+		json_object_set_new(item, "score", json_real(round(c->score * 1000) / 1000));
+		json_object_set_new(item, "relevance", json_real(round(c->relevance * 1000) / 1000));
+		json_object_set_new(item, "recency", json_real(round(c->recency * 1000) / 1000));
+		json_object_set_new(item, "strategies", strategies_of(c));
+		add_resolution(item);
+		snprintf(link, sizeof(link), "/ui/#/alerts/%s", c->id);
+		json_object_set_new(item, "link", json_string(link));
+		json_array_append_new(*items, item);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* ---- the alert itself ---- */
+
+static const char target_sql[] =
+	"SELECT jsonb_build_object('id', a.id, 'source', a.source, 'fingerprint', a.fingerprint,"
+	"   'alert_name', a.alert_name, 'labels', a.labels - 'alertname',"
+	"   'started', extract(epoch FROM a.starts_at)::float8)::text"
+	"  FROM alerts a WHERE a.id = $1::uuid";
+
+static int load_target(PGconn *conn, const char *alert_id, json_t **target, char *err, size_t errlen)
+{
+	const char *params[] = { alert_id };
+	PGresult *res;
+	int rc = db_exec_prepared(conn, &res, "similar_target", target_sql, 1, params);
+
+	*target = NULL;
+	if (rc == -EINVAL)
+		snprintf(err, errlen, "id: \"%s\" is not a UUID", alert_id);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		snprintf(err, errlen, "no alert %s", alert_id);
+		return -ENOENT;
+	}
+	*target = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	if (*target && !json_is_real(json_object_get(*target, "started")))
+		json_object_set_new(*target, "started",
+				    json_real((double)json_integer_value(json_object_get(*target, "started"))));
+	return *target ? 0 : -ENOMEM;
+}
+
+/* The candidates of alert_id, best first (the shared start of both
+ * public functions). */
+static int ranked(PGconn *conn, const char *alert_id, int limit, struct candidate **list, size_t *n, char *err,
+		  size_t errlen)
+{
+	json_t *target;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	if (limit < 1 || limit > SIMILAR_LIMIT_MAX) {
+		snprintf(err, errlen, "limit: expected 1 to %d, got %d", SIMILAR_LIMIT_MAX, limit);
+		return -EINVAL;
+	}
+	if ((rc = load_target(conn, alert_id, &target, err, errlen)) < 0)
+		return rc;
+	rc = find_candidates(conn, target, list, n);
+	json_decref(target);
+	if (*n > (size_t)limit)
+		*n = (size_t)limit;
+	return rc;
+}
+
+static int failed(int rc, const char *alert_id, char *err, size_t errlen)
+{
+	if (rc < 0 && err && !err[0])
+		snprintf(err, errlen, "similar incidents of %s: %s", alert_id,
+			 rc == -EAGAIN ? "the database is unavailable" : strerror(-rc));
+	return rc;
+}
+
+int similar_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err, size_t errlen)
+{
+	struct candidate *list;
+	size_t n;
+	int rc = ranked(conn, alert_id, limit, &list, &n, err, errlen);
+
+	*items = NULL;
+	if (rc == 0)
+		rc = enrich(conn, list, n, items);
+	free(list);
+	return failed(rc, alert_id, err, errlen);
+}
+
+int similar_ids_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **ids, char *err, size_t errlen)
+{
+	struct candidate *list;
+	size_t n;
+	int rc = ranked(conn, alert_id, limit, &list, &n, err, errlen);
+
+	*ids = NULL;
+	if (rc == 0) {
+		*ids = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(*ids, json_string(list[i].id));
+	}
+	free(list);
+	return failed(rc, alert_id, err, errlen);
+}

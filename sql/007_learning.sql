@@ -1,0 +1,44 @@
+-- 007_learning: what similar incidents and recommendations read fast
+-- (core/similar.c, core/recommend.c).
+--
+-- The newest alerts of each similar name (the name strategy).  A trigram
+-- GIN search over a million alerts would visit every row of a common name;
+-- the names themselves are few (alert_names below).
+CREATE INDEX alerts_name_started_idx ON alerts (alert_name, starts_at DESC);
+
+-- Alert names as words: "HighCPUUsage" and "CPU_high" both read "high cpu
+-- usage"-like, so pg_trgm's similarity() compares words, not spellings:
+-- renamed alerts (HighCPUUsage -> CPUHigh) stay similar.
+CREATE FUNCTION salve_name_words(name text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT lower(btrim(regexp_replace(
+        regexp_replace(regexp_replace(name, '([a-z0-9])([A-Z])', '\1 \2', 'g'),
+                       '([A-Z]+)([A-Z][a-z])', '\1 \2', 'g'),
+        '[^A-Za-z0-9]+', ' ', 'g')))
+$$;
+
+-- Executions of a runbook with their alert, for the per-runbook success
+-- counts of recommendations (global and on similar incidents).
+CREATE INDEX executions_runbook_alert_idx ON executions (runbook_id, alert_id);
+
+-- The distinct alert names with their words, kept by a statement trigger
+-- (one probe per distinct name of an ingest statement; an upsert never
+-- changes a name, so inserts are enough): the name strategy compares a few
+-- hundred rows instead of scanning alerts.
+CREATE TABLE alert_names (
+    name  text PRIMARY KEY,
+    words text NOT NULL
+);
+INSERT INTO alert_names SELECT DISTINCT alert_name, salve_name_words(alert_name) FROM alerts;
+
+CREATE FUNCTION salve_alert_names_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO alert_names (name, words)
+    SELECT DISTINCT n.alert_name, salve_name_words(n.alert_name) FROM new_rows n
+     WHERE NOT EXISTS (SELECT 1 FROM alert_names x WHERE x.name = n.alert_name)
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER alerts_names_insert AFTER INSERT ON alerts
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salve_alert_names_add();
