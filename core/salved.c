@@ -19,6 +19,7 @@
 #include "alerts.h"
 #include "analysis.h"
 #include "api_learning.h"
+#include "api_articles.h"
 #include "api_system.h"
 #include "auth.h"
 #include "changes.h"
@@ -155,6 +156,7 @@ static void register_core_routes(const struct salve_config *cfg)
 	analysis_register_routes(cfg);
 	chat_register_routes(cfg);
 	learning_register_routes(cfg);
+	articles_register_routes();
 }
 
 /* The route table as the server would hold it, without serving: the

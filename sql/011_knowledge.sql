@@ -6,6 +6,14 @@
 CREATE FUNCTION knowledge_tags_text(text[]) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT array_to_string($1, ' ') $$;
 
+-- The literal start of each alertname glob ("HighCPU*" gives "HighCPU"):
+-- an alert named N can only match patterns whose prefix is a prefix of N,
+-- so surfacing looks candidates up in a GIN index instead of globbing
+-- every article.
+CREATE FUNCTION knowledge_pattern_prefixes(text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT substring(p FROM '^[^*?\[]*')), '{}') FROM unnest($1) AS p $$;
+
 CREATE TABLE knowledge_articles (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     title            text NOT NULL CHECK (title <> ''),
@@ -27,6 +35,7 @@ CREATE TABLE knowledge_articles (
     updated_at       timestamptz NOT NULL DEFAULT now(),
     view_count       integer NOT NULL DEFAULT 0,
     helpful_count    integer NOT NULL DEFAULT 0,
+    related_alert_prefixes text[] GENERATED ALWAYS AS (knowledge_pattern_prefixes(related_alerts)) STORED,
     search           tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('english', title), 'A') ||
         setweight(to_tsvector('english', knowledge_tags_text(tags)), 'B') ||
@@ -37,8 +46,12 @@ CREATE INDEX knowledge_articles_tags_idx ON knowledge_articles USING gin (tags);
 CREATE INDEX knowledge_articles_related_runbooks_idx ON knowledge_articles USING gin (related_runbooks);
 CREATE INDEX knowledge_articles_category_idx ON knowledge_articles (category, updated_at DESC);
 CREATE INDEX knowledge_articles_parent_idx ON knowledge_articles (parent_id);
+CREATE INDEX knowledge_articles_alert_prefixes_idx ON knowledge_articles USING gin (related_alert_prefixes);
+CREATE INDEX knowledge_articles_updated_idx ON knowledge_articles (updated_at DESC, id DESC);
+CREATE INDEX knowledge_articles_title_idx ON knowledge_articles (lower(title));
 
--- Every save keeps a version: the whole article as it was saved.
+-- Every save keeps a version: the whole article as it was saved (document
+-- holds the editable fields, so a rollback restores all of them).
 CREATE TABLE knowledge_article_versions (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     article_id   uuid NOT NULL REFERENCES knowledge_articles(id) ON DELETE CASCADE,
@@ -47,6 +60,16 @@ CREATE TABLE knowledge_article_versions (
     content      text NOT NULL,
     editor       text,
     edit_summary text NOT NULL DEFAULT '',
+    document     jsonb NOT NULL DEFAULT '{}',
     created_at   timestamptz NOT NULL DEFAULT now(),
     UNIQUE (article_id, version)
+);
+
+-- "Was this helpful?": one answer per person; helpful_count counts the yeses.
+CREATE TABLE knowledge_article_votes (
+    article_id uuid NOT NULL REFERENCES knowledge_articles(id) ON DELETE CASCADE,
+    username   text NOT NULL,
+    helpful    boolean NOT NULL,
+    voted_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (article_id, username)
 );

@@ -175,6 +175,17 @@ struct salve_kb_ops {
 	int (*search)(void *ctx, json_t *query, json_t **hits, char *error, size_t errlen);
 	/* *versions: array of {"version", "editor", "edit_summary", "created_at"} */
 	int (*history)(void *ctx, const char *slug, json_t **versions, char *error, size_t errlen);
+	/* The members below may be missing from a plugin built against an
+	 * earlier header (hdr.size tells): the core answers 501 for them. */
+	/* Removes the article and its versions. */
+	int (*remove)(void *ctx, const char *slug, char *error, size_t errlen);
+	/* One kept version: {"version", "editor", "edit_summary", "created_at",
+	 * "title", "content", "document": the editable fields as saved}. */
+	int (*version)(void *ctx, const char *slug, long version, json_t **entry, char *error, size_t errlen);
+	/* Records user's "was this helpful?" (one answer each, the last counts);
+	 * *count gets the article's helpful_count. */
+	int (*vote)(void *ctx, const char *slug, const char *user, int helpful, long *count, char *error,
+		    size_t errlen);
 };
 
 /* ---- notification channels (since ABI 1.3) ---- */
