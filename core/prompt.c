@@ -20,18 +20,15 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "articles.h"
 #include "buf.h"
 #include "db.h"
 #include "prompt.h"
+#include "recommend.h"
+#include "similar.h"
 
-/* The learning engine and the knowledge base provide these (core/similar.h,
- * core/recommend.h, core/articles.h); weak, so a salved built without one
- * still analyses, and says the section was unavailable. */
 typedef int (*context_fetch_fn)(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err,
 				size_t errlen);
-extern int similar_for_alert(PGconn *, const char *, int, json_t **, char *, size_t) __attribute__((weak));
-extern int recommend_for_alert(PGconn *, const char *, int, json_t **, char *, size_t) __attribute__((weak));
-extern int articles_for_alert(PGconn *, const char *, int, json_t **, char *, size_t) __attribute__((weak));
 
 #define FENCE_LEN 16
 #define TEXT_CUT_NOTE " [cut to fit the token budget]"
@@ -176,7 +173,7 @@ static const struct section {
 	void (*render)(struct buf *b, json_t *item);
 	int rank;
 	const char *item_name; /* the item's key for "dropped" */
-	context_fetch_fn fetch;  /* NULL when not built in */
+	context_fetch_fn fetch;  /* the learning engine's or the knowledge base's */
 	int limit;
 } sections[] = {
 	{ "similar", "## Historical Context\n\nSimilar incidents in the past:\n", render_similar, 2, "alert_id",
@@ -221,9 +218,7 @@ int prompt_context_for_alert(PGconn *db, const char *alert_id, json_t **context,
 		json_t *items = NULL;
 		char why[256] = "", reason[300];
 
-		if (!fetch)
-			snprintf(why, sizeof(why), "this salved was built without it");
-		else if (fetch(db, alert_id, sections[i].limit, &items, why, sizeof(why)) < 0 || !json_is_array(items)) {
+		if (fetch(db, alert_id, sections[i].limit, &items, why, sizeof(why)) < 0 || !json_is_array(items)) {
 			if (!*why)
 				snprintf(why, sizeof(why), "the source failed");
 			json_decref(items);

@@ -131,6 +131,25 @@ api POST "/api/v1/alerts/$IGNORED/analysis" >/dev/null
 is "409 ignored_by_rule" "$HTTP_STATUS $(jpy 'd["error"]["code"]' "$HTTP_BODY")" "an alert an ignore rule matches is refused with 409"
 like "analysis\\.rules\\[1\\] ignores" "$(jpy 'd["error"]["message"]' "$HTTP_BODY")" "naming the rule"
 
+# --- the prompt carries history (the learning engine's similar incidents) ------------------
+
+HIST_OLD=$(salve_psql <<<"INSERT INTO alerts (source, fingerprint, alert_name, severity, instance, status, starts_at, ends_at)
+    VALUES ('alertmanager', 'fp-history', 'HistoryDisk', 'critical', 'db-1', 'resolved', now() - interval '3 days',
+            now() - interval '3 days' + interval '25 minutes') RETURNING id" | head -n 1)
+HIST_NEW=$(salve_psql <<<"INSERT INTO alerts (source, fingerprint, alert_name, severity, instance, status, starts_at)
+    VALUES ('alertmanager', 'fp-history', 'HistoryDisk', 'critical', 'db-1', 'firing', now()) RETURNING id" | head -n 1)
+api POST "/api/v1/alerts/$HIST_NEW/analysis" >/dev/null
+ok "an analysis with history succeeds" wait_for 20 job_is "$HIST_NEW" succeeded
+api GET "/api/v1/alerts/$HIST_NEW/analysis?include=prompt" >/dev/null
+PROMPT_TEXT=$(jpy 'd["analysis"]["prompt"][1]["content"]' "$HTTP_BODY")
+like "## Historical Context" "$PROMPT_TEXT" "the prompt has the historical context section"
+like "### HistoryDisk \\(" "$PROMPT_TEXT" "with the earlier incident of the same alert"
+like "Time to resolve: 25 minutes" "$PROMPT_TEXT" "and its time to resolve"
+is "$HIST_OLD" "$(jpy 'd["analysis"]["context"]["similar"][0]["alert_id"]' "$HTTP_BODY")" \
+    "the structured context lists it as a similar incident"
+is "[]" "$(jpy '[x for x in d["analysis"]["dropped"] if x["reason"].startswith("unavailable")]' "$HTTP_BODY")" \
+    "every context source answered"
+
 # --- bad requests --------------------------------------------------------------------------
 
 api POST "/api/v1/alerts/not-a-uuid/analysis" >/dev/null
