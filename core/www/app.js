@@ -10,6 +10,7 @@ import * as runbookDetail from './views/runbook.js';
 import * as runbookEdit from './views/runbook_edit.js';
 import * as executions from './views/executions.js';
 import * as executionDetail from './views/execution.js';
+import * as chat from './views/chat.js';
 
 const routes = [
   { re: /^\/login$/, view: login, nav: null, public: true },
@@ -21,6 +22,7 @@ const routes = [
   { re: /^\/runbooks\/([0-9]+)\/edit$/, view: runbookEdit, nav: 'runbooks', keys: ['id'], extra: { mode: 'edit' } },
   { re: /^\/executions$/, view: executions, nav: 'executions' },
   { re: /^\/executions\/([^/]+)$/, view: executionDetail, nav: 'executions', keys: ['id'] },
+  { re: /^\/chat$/, view: chat, nav: 'chat' },
 ];
 
 const state = { session: null, current: null, checked: false };

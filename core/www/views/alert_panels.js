@@ -3,7 +3,9 @@
 // (or a promise of one) that loads its own data and shows its own empty
 // state and errors; one failing panel never breaks the page.
 import * as similar from './alert_similar.js';
+import * as chat from './chat.js';
 
 export const panels = [
   similar.panel,
+  chat.panel,
 ];
