@@ -39,6 +39,53 @@ static volatile int stopping;
 static struct wakeup wake = WAKEUP_INIT;
 static char instance[128];
 
+/* Jobs this process runs: the watcher renews their leases, however long
+ * a backend takes before its first token. */
+#define MAX_RUNNING 64
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static char running_ids[MAX_RUNNING][40];
+
+static void running_set(const char *id, int on)
+{
+	pthread_mutex_lock(&running_lock);
+	for (int i = 0; i < MAX_RUNNING; i++)
+		if (on ? !running_ids[i][0] : !strcmp(running_ids[i], id)) {
+			if (on)
+				snprintf(running_ids[i], sizeof(running_ids[i]), "%s", id);
+			else
+				running_ids[i][0] = '\0';
+			break;
+		}
+	pthread_mutex_unlock(&running_lock);
+}
+
+static void renew_leases(void)
+{
+	json_t *ids = json_array();
+	char lease[24], *text;
+	PGconn *db;
+
+	pthread_mutex_lock(&running_lock);
+	for (int i = 0; i < MAX_RUNNING; i++)
+		if (running_ids[i][0])
+			json_array_append_new(ids, json_string(running_ids[i]));
+	pthread_mutex_unlock(&running_lock);
+	if (json_array_size(ids) && (text = json_dumps(ids, JSON_COMPACT))) {
+		const char *params[] = { text, instance, lease };
+		snprintf(lease, sizeof(lease), "%ld", config->analysis.lease_seconds);
+		if ((db = db_acquire())) {
+			db_exec(db, NULL,
+				"UPDATE analysis_jobs SET lease_until = now() + $3::int * interval '1 second'"
+				" WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb))"
+				" AND claimed_by = $2 AND state = 'running'",
+				3, params);
+			db_release(db);
+		}
+		free(text);
+	}
+	json_decref(ids);
+}
+
 /* ---- live text ---- */
 
 struct live {
@@ -253,9 +300,12 @@ int analysis_follow(PGconn *db, const char *alert_id, struct sse_stream *stream)
 	return 0;
 }
 
-/* Followers of jobs that run elsewhere (or not yet): their result, once stored. */
+/* Leases of the jobs this process runs, and followers of jobs that run
+ * elsewhere (or not yet): their result, once stored. */
 static void *watch(void *arg)
 {
+	time_t renewed = 0;
+
 	(void)arg;
 	while (!stopping) {
 		char waiting[MAX_FOLLOWERS][40];
@@ -263,6 +313,10 @@ static void *watch(void *arg)
 		struct live *l;
 		PGconn *db;
 
+		if (time(NULL) - renewed >= config->analysis.lease_seconds / 3) {
+			renew_leases();
+			renewed = time(NULL);
+		}
 		pthread_mutex_lock(&live_lock);
 		for (l = lives; l && n < MAX_FOLLOWERS; l = l->next)
 			if (!l->local)
@@ -437,27 +491,14 @@ struct running_job {
 	char id[40];
 	char alert_id[40];
 	PGconn *db;
-	struct timespec renewed;
 };
 
-/* Streams each chunk to followers and renews the lease now and then. */
+/* Streams each chunk to followers; stops the backend when salved stops. */
 static int on_chunk(const char *text, size_t len, void *ud)
 {
 	struct running_job *rj = ud;
-	struct timespec now;
 
 	live_chunk(rj->alert_id, text, len);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec - rj->renewed.tv_sec >= config->analysis.lease_seconds / 3) {
-		char lease[24];
-		const char *params[] = { rj->id, instance, lease };
-		snprintf(lease, sizeof(lease), "%ld", config->analysis.lease_seconds);
-		db_exec(rj->db, NULL,
-			"UPDATE analysis_jobs SET lease_until = now() + $3::int * interval '1 second'"
-			" WHERE id = $1::uuid AND claimed_by = $2 AND state = 'running'",
-			3, params);
-		rj->renewed = now;
-	}
 	return stopping;
 }
 
@@ -600,7 +641,6 @@ static void run_claimed(struct running_job *rj, const char *backend_name, long a
 
 	memset(&r, 0, sizeof(r));
 	r.res.prompt_tokens = r.res.completion_tokens = -1;
-	clock_gettime(CLOCK_MONOTONIC, &rj->renewed);
 	backend = llm_backend_find(config, backend_name, err, sizeof(err));
 	if (backend && (rc = prompt_context_for_alert(rj->db, rj->alert_id, &context, err, sizeof(err))) < 0) {
 		r.rc = rc == -EAGAIN ? SALVE_RETRY : rc;
@@ -686,7 +726,9 @@ static int run_one(void)
 	PQclear(res);
 	log_info("analysis job %s of alert %s: attempt %ld of %ld with %s", rj.id, rj.alert_id, attempt, max_attempts,
 		 backend);
+	running_set(rj.id, 1);
 	run_claimed(&rj, backend, attempt, max_attempts);
+	running_set(rj.id, 0);
 	db_release(rj.db);
 	return 1;
 }

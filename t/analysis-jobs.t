@@ -66,6 +66,17 @@ ok "once the lease (5 s) runs out another worker takes it over and finishes it" 
 is 2 "$(salve_psql -c "SELECT attempts FROM analysis_jobs WHERE alert_id = '$SLOW'")" "the takeover counts as a second attempt"
 salve_stop_daemon
 
+# --- a slow first token does not lose the lease -------------------------------------------
+
+start 2 "    first_delay_ms: 7500"
+THINK=$(new_alert SlowThinker)
+api POST "/api/v1/alerts/$THINK/analysis" >/dev/null
+ok "a backend silent for longer than the lease (7.5 s > 5 s) still finishes" wait_for 30 job_is "$THINK" succeeded
+is "1 1" "$(salve_psql -c "SELECT attempts, (SELECT count(*) FROM analyses a WHERE a.job_id = j.id)
+    FROM analysis_jobs j WHERE alert_id = '$THINK'" | tr '|' ' ')" \
+    "the lease was renewed meanwhile: the idle second worker never took the job over"
+salve_stop_daemon
+
 # --- retries with backoff, then dead ---------------------------------------------------------
 
 start 1 "    fail: always"

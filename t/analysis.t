@@ -30,6 +30,7 @@ analysis:
     - match: { severity: [info, none] }
       action: ignore' '  llm_fixture:
     required: true
+    first_delay_ms: 2000
     chunk_delay_ms: 20
     chunk_bytes: 6'
 SALVE_TOKEN=$(salve_admin_token)
