@@ -173,6 +173,7 @@ api GET "/api/v1/alerts/00000000-0000-0000-0000-000000000000/analysis/stream" >/
 is 404 "$HTTP_STATUS" "streaming an unknown alert answers 404"
 SALVE_TOKEN= api GET "/api/v1/alerts/$ALERT/analysis/stream" >/dev/null
 is 401 "$HTTP_STATUS" "streaming needs a login"
+like "salve_sse_streams_open 0" "$(curl -fsS "$SALVE_URL/metrics")" "/metrics counts open event streams (none left open)"
 ok "salved is still running" kill -0 "$SALVE_PID"
 
 done_testing
