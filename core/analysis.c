@@ -162,8 +162,9 @@ static void live_chunk(const char *alert_id, const char *text, size_t len)
 }
 
 /* Ends the live text with a last event (data is taken); keep_followers:
- * the job goes on later, so followers hear "retry" and stay. */
-static void live_end(const char *alert_id, const char *event, json_t *data, int keep_followers)
+ * the job goes on later, so followers hear "retry" and stay.  waiting_only:
+ * only when no worker of this process writes it (the watcher's case). */
+static void live_finish(const char *alert_id, const char *event, json_t *data, int keep_followers, int waiting_only)
 {
 	struct live **pp, *l;
 
@@ -171,7 +172,7 @@ static void live_end(const char *alert_id, const char *event, json_t *data, int 
 	for (pp = &lives; (l = *pp); pp = &l->next)
 		if (strcmp(l->alert_id, alert_id) == 0)
 			break;
-	if (l) {
+	if (l && !(waiting_only && l->local)) {
 		live_send_json(l, event, data);
 		if (keep_followers) {
 			l->local = 0;
@@ -188,6 +189,11 @@ static void live_end(const char *alert_id, const char *event, json_t *data, int 
 	}
 	pthread_mutex_unlock(&live_lock);
 	json_decref(data);
+}
+
+static void live_end(const char *alert_id, const char *event, json_t *data, int keep_followers)
+{
+	live_finish(alert_id, event, data, keep_followers, 0);
 }
 
 /* ---- stored results ---- */
@@ -326,16 +332,10 @@ static void *watch(void *arg)
 			for (int i = 0; i < n; i++) {
 				const char *event = NULL;
 				json_t *data = NULL;
-				if (job_outcome(db, waiting[i], &event, &data) == 1) {
-					pthread_mutex_lock(&live_lock);
-					l = live_get(waiting[i], 0);
-					pthread_mutex_unlock(&live_lock);
-					if (l && !l->local) {
-						live_end(waiting[i], event, data, 0);
-						data = NULL;
-					}
-				}
-				json_decref(data);
+				if (job_outcome(db, waiting[i], &event, &data) == 1)
+					live_finish(waiting[i], event, data, 0, 1);
+				else
+					json_decref(data);
 			}
 			db_release(db);
 		}
