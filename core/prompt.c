@@ -390,10 +390,10 @@ static void add_section_items(struct build *bd)
 
 		json_array_foreach(arr, i, it) {
 			json_t *score = json_object_get(it, "score");
-			/* by score when given, else by position: the sources rank */
-			double rel = json_is_number(score) ? json_number_value(score) : 1.0 - (double)i / (double)(n + 1);
-			if (rel > 1.0)
-				rel = 1.0 - 1.0 / (1.0 + rel);
+			/* by score when given, else by position (the sources rank);
+			 * s / (1 + s) keeps the order and stays below 1, inside the section's band */
+			double rel = json_is_number(score) ? json_number_value(score) : (double)(n - i);
+			rel = rel > 0 ? rel / (1.0 + rel) : 0;
 			plan_add(&bd->items, sections[s].key, it, item_label(it, sections[s].item_name, i),
 				 render(sections[s].render, it), sections[s].rank * 10 + rel);
 		}
