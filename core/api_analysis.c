@@ -35,12 +35,12 @@ static void request_analysis(struct salve_request *req, void *ud)
 	}
 	backend = json_object_get(body, "backend");
 	if ((backend && !json_is_string(backend)) || json_object_size(body) > (backend ? 1u : 0u)) {
-		json_decref(body);
+		int bad_backend = backend && !json_is_string(backend);
+		json_decref(body); /* backend was borrowed from it: not read below */
 		http_respond_field_errors(req, "invalid_payload", "the request has a problem; see fields",
-					  json_pack("[{s:s,s:s}]", "field", backend && !json_is_string(backend) ? "backend" : "body",
-						    "message", backend && !json_is_string(backend)
-								       ? "expected an llm plugin name like \"offline\""
-								       : "only \"backend\" may be given"));
+					  json_pack("[{s:s,s:s}]", "field", bad_backend ? "backend" : "body", "message",
+						    bad_backend ? "expected an llm plugin name like \"offline\""
+								: "only \"backend\" may be given"));
 		return;
 	}
 	if (!(db = http_request_db(req))) {

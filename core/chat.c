@@ -105,8 +105,8 @@ static void create_session(struct salve_request *req, void *ud)
 	alert_id = json_string_value(json_object_get(body, "alert_id"));
 	backend_name = json_string_value(json_object_get(body, "backend"));
 	if (!(backend = llm_backend_find(config, backend_name, err, sizeof(err)))) {
-		json_decref(body);
 		salve_respond_error(req, backend_name ? 422 : 503, backend_name ? "unknown_backend" : "no_backend", "%s", err);
+		json_decref(body);
 		return;
 	}
 	if (!(db = http_request_db(req))) {
@@ -432,13 +432,13 @@ static void chat_feedback(struct salve_request *req, void *ud)
 		if (rc == 0 && (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "assistant") != 0)) {
 			int none = PQntuples(res) == 0;
 			PQclear(res);
-			json_decref(body);
-			if (none)
+			if (none) /* message_id belongs to body: answer before letting it go */
 				salve_respond_error(req, 404, "not_found", "no message %s in chat session %s", message_id, id);
 			else
 				http_respond_field_errors(req, "invalid_payload", "the feedback has 1 problem; see fields",
 							  json_pack("[{s:s,s:s}]", "field", "message_id", "message",
 								    "is a question; feedback is on answers"));
+			json_decref(body);
 			return;
 		}
 		if (rc == 0)
