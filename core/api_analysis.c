@@ -28,7 +28,9 @@ static void request_analysis(struct salve_request *req, void *ud)
 	int created, rc;
 
 	(void)ud;
-	if (len && !json_is_object(body = json_loadb(text, len, 0, &jerr))) {
+	/* json_is_object() is a macro that reads its argument twice: parse first */
+	body = len ? json_loadb(text, len, 0, &jerr) : NULL;
+	if (len && !json_is_object(body)) {
 		json_decref(body);
 		salve_respond_error(req, 400, "invalid_json", "expected nothing or a JSON object like {\"backend\":\"offline\"}");
 		return;
