@@ -21,6 +21,7 @@
 #include "outbox.h"
 #include "plugins.h"
 #include "scheduler.h"
+#include "sse.h"
 
 static const struct salve_config *config;
 
@@ -75,6 +76,8 @@ static void metrics(struct salve_request *req, void *ud)
 	metrics_render(&out);
 	metrics_render_gauge(&out, "salve_db_pool_in_use", "Database connections checked out.", db_pool_in_use());
 	metrics_render_gauge(&out, "salve_db_pool_size", "Database connections in the pool.", db_pool_size());
+	metrics_render_gauge(&out, "salve_sse_streams_open", "Server-Sent Event streams open (analysis and chat).",
+			     (double)sse_open_streams());
 	if (depth >= 0)
 		metrics_render_gauge(&out, "salve_outbox_depth", "Durable events waiting for delivery.", (double)depth);
 	metrics_render_gauge(&out, "salve_scheduler_leader", "1 if this instance runs the periodic work.",

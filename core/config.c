@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "categories.h"
+#include "analysis_rules.h"
 #include "config.h"
 #include "log.h"
 
@@ -101,6 +102,24 @@ static const struct salve_config_entry embed_table[] = {
 	SALVE_CONFIG_END
 };
 
+static const struct salve_config_entry analysis_table[] = {
+	{ SALVE_CFG_INT, "threads", "2", CORE(analysis.threads), "analysis job workers", 0 },
+	{ SALVE_CFG_INT, "max_attempts", "3", CORE(analysis.max_attempts), "attempts before a job is dead", 0 },
+	{ SALVE_CFG_INT, "backoff_initial_ms", "5000", CORE(analysis.backoff_initial_ms), "first retry delay", 0 },
+	{ SALVE_CFG_INT, "backoff_max_ms", "300000", CORE(analysis.backoff_max_ms), "retry delay cap", 0 },
+	{ SALVE_CFG_INT, "lease_seconds", "60", CORE(analysis.lease_seconds),
+	  "a running job whose worker stopped renewing this long is taken over", 0 },
+	{ SALVE_CFG_STRING, "default_backend", NULL, CORE(analysis.default_backend),
+	  "llm plugin used when a rule names none (default: offline if loaded, else the first llm)", 0 },
+	{ SALVE_CFG_STRING, "default_action", "manual", CORE(analysis.default_action),
+	  "analyze, manual or ignore, for alerts no rule matches", 0 },
+	{ SALVE_CFG_INT, "token_budget", "4000", CORE(analysis.token_budget),
+	  "prompt tokens for backends without their own token_budget", 0 },
+	{ SALVE_CFG_INT, "chat_max_streams", "32", CORE(analysis.chat_max_streams),
+	  "chat answers written at once; more get 503", 0 },
+	SALVE_CONFIG_END
+};
+
 static const struct salve_config_entry learning_table[] = {
 	{ SALVE_CFG_DOUBLE, "similar_label_threshold", "0.7", CORE(learning.similar_label_threshold),
 	  "Jaccard over label pairs (alertname aside) from which an incident is similar by labels", 0 },
@@ -142,6 +161,7 @@ static const struct {
 	{ "scheduler", scheduler_table },
 	{ "executions", executions_table },
 	{ "embed", embed_table },
+	{ "analysis", analysis_table },
 	{ "learning", learning_table },
 	{ "insights", insights_table },
 };
@@ -511,13 +531,18 @@ static int load_document(struct ctxerr *ce, struct salve_config *cfg)
 		if (i == NSECTIONS) {
 			char keys[512];
 			static const char *const extra[] = { "database", "http", "auth", "workers",
-							     "scheduler", "executions", "embed", "learning",
+							     "scheduler", "executions", "embed", "analysis", "learning",
 							     "insights", "plugins", "notify", NULL };
 			key_list(top_table, extra, keys, sizeof(keys));
 			return fail_at(ce, k, "unknown key \"%s\" (expected one of: %s)", key, keys);
 		}
 		snprintf(where, sizeof(where), "%s.", key);
-		rc = apply_mapping(ce, &cfg->doc, v, sections[i].table, cfg, where, NULL);
+		{
+			/* analysis.rules is a list of mappings: analysis_rules.c reads it */
+			static const char *const analysis_skip[] = { "rules", NULL };
+			rc = apply_mapping(ce, &cfg->doc, v, sections[i].table, cfg, where,
+					   sections[i].table == analysis_table ? analysis_skip : NULL);
+		}
 	}
 	return rc;
 }
@@ -686,6 +711,22 @@ static int validate(struct ctxerr *ce, struct salve_config *cfg)
 				       "like https://grafana.example.com, or 'self'", *fa);
 	if (!cfg->embed.default_user || !*cfg->embed.default_user)
 		return fail_at(ce, NULL, "embed.default_user: expected a user name");
+	if (cfg->analysis.threads < 0 || cfg->analysis.threads > 64)
+		return fail_at(ce, NULL, "analysis.threads: expected 0 to 64, got %ld", cfg->analysis.threads);
+	if (cfg->analysis.max_attempts < 1 || cfg->analysis.max_attempts > 100)
+		return fail_at(ce, NULL, "analysis.max_attempts: expected 1 to 100, got %ld", cfg->analysis.max_attempts);
+	if (cfg->analysis.lease_seconds < 5)
+		return fail_at(ce, NULL, "analysis.lease_seconds: expected at least 5, got %ld", cfg->analysis.lease_seconds);
+	if (cfg->analysis.token_budget < 300)
+		return fail_at(ce, NULL, "analysis.token_budget: expected at least 300 tokens, got %ld",
+			       cfg->analysis.token_budget);
+	if (cfg->analysis.chat_max_streams < 1)
+		return fail_at(ce, NULL, "analysis.chat_max_streams: expected at least 1, got %ld",
+			       cfg->analysis.chat_max_streams);
+	if (analysis_action_parse(cfg->analysis.default_action) < 0)
+		return fail_at(ce, NULL, "analysis.default_action: expected analyze, manual or ignore");
+	if (cfg->path && analysis_rules_load(cfg->path, &cfg->analysis.rules, ce->buf, ce->len) < 0)
+		return -EINVAL;
 	if (validate_learning(ce, cfg) < 0)
 		return -1;
 	for (char **rule = cfg->insights.categories; rule && *rule; rule++) {
@@ -744,6 +785,7 @@ void config_free(struct salve_config *cfg)
 	for (size_t i = 0; i < cfg->nplugins; i++)
 		free(cfg->plugins[i].name);
 	free(cfg->plugins);
+	analysis_rules_free(cfg->analysis.rules);
 	if (cfg->have_doc)
 		yaml_document_delete(&cfg->doc);
 	free(cfg->path);

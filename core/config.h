@@ -63,6 +63,18 @@ struct salve_config {
 		char *default_user;      /* who signed-link submissions are stored as */
 	} embed;
 	struct {
+		long threads;          /* analysis job workers */
+		long max_attempts;
+		long backoff_initial_ms;
+		long backoff_max_ms;
+		long lease_seconds;    /* a running job not renewed this long is taken over */
+		char *default_backend; /* llm plugin; NULL: llm_offline, else the first running */
+		char *default_action;  /* analyze | manual | ignore, when no rule matches */
+		long token_budget;     /* for backends that name none */
+		long chat_max_streams; /* chat answers being written at once */
+		struct analysis_rules *rules;
+	} analysis;
+	struct {
 		double similar_label_threshold;   /* Jaccard over label pairs, 0..1 */
 		double name_similarity_threshold; /* pg_trgm similarity of names, 0..1 */
 		char *similar_half_life;          /* "14d", "36h", "90m", "600s" or seconds */

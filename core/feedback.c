@@ -235,11 +235,12 @@ json_t *feedback_validate_outcome(json_t *body) { return validate(&outcome_form,
 /* What differs between the kinds of feedback stored here: the target's
  * table and key, the statements, and the event. */
 struct store {
-	const char *kind;       /* "analysis", "outcome" */
+	const char *kind;       /* "analysis", "outcome", "chat" */
 	const char *target_key; /* the event's key for the target id */
 	enum salve_event_id event;
 	const char *check_name, *check_sql;   /* $1 target, $2 user: exists?, user id */
-	const char *insert_name, *insert_sql; /* $1 target, $2 user id */
+	const char *insert_name, *insert_sql; /* $1 target, $2 user id (, $3 body) */
+	int insert_params;                    /* 2, or 3 when the key is in the body */
 	const char *update_name, *update_sql; /* $1 target, $2 user id, $3 body */
 };
 
@@ -253,7 +254,7 @@ static const struct store analysis_store = {
 	"       (SELECT id FROM users WHERE username = $2)",
 	"feedback_insert",
 	"INSERT INTO analysis_feedback (alert_id, user_id) VALUES ($1::uuid, $2::bigint)"
-	" ON CONFLICT (alert_id, user_id) DO NOTHING RETURNING id",
+	" ON CONFLICT (alert_id, user_id) DO NOTHING RETURNING id", 2,
 	"feedback_update",
 	"WITH before AS (SELECT * FROM analysis_feedback"
 	"                WHERE alert_id = $1::uuid AND user_id = $2::bigint FOR UPDATE)"
@@ -279,7 +280,7 @@ static const struct store outcome_store = {
 	"outcome_insert",
 	"INSERT INTO execution_outcomes (execution_id, alert_id, user_id)"
 	" SELECT e.id, e.alert_id, $2::bigint FROM executions e WHERE e.id = $1::uuid"
-	" ON CONFLICT (execution_id, user_id) DO NOTHING RETURNING id",
+	" ON CONFLICT (execution_id, user_id) DO NOTHING RETURNING id", 2,
 	"outcome_update",
 	"WITH before AS (SELECT * FROM execution_outcomes"
 	"                WHERE execution_id = $1::uuid AND user_id = $2::bigint FOR UPDATE)"
@@ -290,6 +291,31 @@ static const struct store outcome_store = {
 	MERGE("recommendation_followed", "boolean")
 	MERGE("manual_steps_taken", "text")
 	MERGE("improvement_suggestion", "text")
+	"   updated_at = now()"
+	" FROM before, users u"
+	" WHERE f.id = before.id AND u.id = f.user_id"
+	" RETURNING " FEEDBACK_ROW_JSON("f") "::text, " FEEDBACK_ROW_JSON("before") "::text",
+};
+
+/* One row per user per message (or per session, without message_id);
+ * chat.c has checked that the message is an answer in the session. */
+static const struct store chat_store = {
+	"chat", "session_id", SALVE_EV_FEEDBACK_SUBMITTED,
+	"chat_feedback_check",
+	"SELECT EXISTS (SELECT 1 FROM chat_sessions WHERE id = $1::uuid),"
+	"       (SELECT id FROM users WHERE username = $2)",
+	"chat_feedback_insert",
+	"INSERT INTO chat_feedback (session_id, message_id, user_id)"
+	" VALUES ($1::uuid, ($3::jsonb ->> 'message_id')::uuid, $2::bigint)"
+	" ON CONFLICT DO NOTHING RETURNING id", 3,
+	"chat_feedback_update",
+	"WITH before AS (SELECT * FROM chat_feedback WHERE session_id = $1::uuid AND user_id = $2::bigint"
+	"                AND message_id IS NOT DISTINCT FROM ($3::jsonb ->> 'message_id')::uuid FOR UPDATE)"
+	" UPDATE chat_feedback f SET "
+	MERGE("helpful", "boolean")
+	MERGE("rating", "smallint")
+	MERGE("feedback_type", "text")
+	MERGE("comments", "text")
 	"   updated_at = now()"
 	" FROM before, users u"
 	" WHERE f.id = before.id AND u.id = f.user_id"
@@ -323,7 +349,7 @@ static int submit(PGconn *db, const struct store *st, const char *target_id, con
 	PQclear(res);
 	if (rc < 0)
 		goto fail;
-	if ((rc = db_exec_prepared(db, &res, st->insert_name, st->insert_sql, 2, params)) < 0)
+	if ((rc = db_exec_prepared(db, &res, st->insert_name, st->insert_sql, st->insert_params, params)) < 0)
 		goto fail;
 	created = PQntuples(res) == 1;
 	PQclear(res);
@@ -376,4 +402,10 @@ int feedback_submit_outcome(PGconn *db, const char *execution_id, const char *us
 			    json_t **stored, json_t **previous)
 {
 	return submit(db, &outcome_store, execution_id, user, body, stored, previous);
+}
+
+int feedback_submit_chat(PGconn *db, const char *session_id, const char *user, json_t *body, json_t **stored,
+			 json_t **previous)
+{
+	return submit(db, &chat_store, session_id, user, body, stored, previous);
 }

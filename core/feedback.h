@@ -59,6 +59,12 @@ json_t *feedback_validate_outcome(json_t *body);
 int feedback_submit_outcome(PGconn *db, const char *execution_id, const char *user, json_t *body,
 			    json_t **stored, json_t **previous);
 
+/* The same for chat answers (body passed feedback_validate_chat(); the
+ * caller checked that message_id, when given, is in the session).  The
+ * event has "kind": "chat" and "session_id" for the target. */
+int feedback_submit_chat(PGconn *db, const char *session_id, const char *user, json_t *body, json_t **stored,
+			 json_t **previous);
+
 void feedback_register_routes(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "plugins.h"
 #include "session.h"
+#include "sse.h"
 
 struct salve_request {
 	struct MHD_Connection *conn;
@@ -82,23 +83,12 @@ void http_route_remove_owner(struct salve_plugin *owner) { router_remove_owner(r
 
 /* ---- answers ---- */
 
-static int queue(struct salve_request *req, unsigned status, const char *content_type,
-		 char *body, size_t len)
+/* Sends resp (taken) with the request's extra headers and the standard ones. */
+static int queue_response(struct salve_request *req, unsigned status, const char *content_type,
+			  struct MHD_Response *resp)
 {
-	struct MHD_Response *resp;
 	int rc;
 
-	if (req->answered) {
-		log_error("%s %s answered twice; the second answer (%u) is dropped", req->method,
-			  req->path, status);
-		free(body);
-		return -EALREADY;
-	}
-	resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
-	if (!resp) {
-		free(body);
-		return -ENOMEM;
-	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	for (size_t i = 0; i + 1 < req->nheaders; i += 2)
 		MHD_add_response_header(resp, req->headers[i], req->headers[i + 1]);
@@ -114,6 +104,44 @@ static int queue(struct salve_request *req, unsigned status, const char *content
 	req->answered = 1;
 	req->status = status;
 	return rc == MHD_YES ? 0 : -EIO;
+}
+
+static int queue(struct salve_request *req, unsigned status, const char *content_type,
+		 char *body, size_t len)
+{
+	struct MHD_Response *resp;
+
+	if (req->answered) {
+		log_error("%s %s answered twice; the second answer (%u) is dropped", req->method,
+			  req->path, status);
+		free(body);
+		return -EALREADY;
+	}
+	resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (!resp) {
+		free(body);
+		return -ENOMEM;
+	}
+	return queue_response(req, status, content_type, resp);
+}
+
+int http_respond_sse(struct salve_request *req, struct sse_stream *stream)
+{
+	struct MHD_Response *resp;
+
+	if (req->answered) {
+		log_error("%s %s answered twice; the event stream is dropped", req->method, req->path);
+		return -EALREADY;
+	}
+	if (!(resp = sse_response_new(stream, req->conn)))
+		return -ENOMEM;
+	/* a stream may last minutes: give the pooled connection back now */
+	if (req->db) {
+		db_release(req->db);
+		req->db = NULL;
+	}
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	return queue_response(req, 200, "text/event-stream; charset=utf-8", resp);
 }
 
 int salve_respond_header(struct salve_request *req, const char *name, const char *value)
@@ -667,7 +695,7 @@ int http_start(const struct salve_config *cfg)
 	struct sockaddr_storage ss;
 	char host[256];
 	int port;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
 	config = cfg;
 	if (!routes && !(routes = router_new()))
@@ -718,6 +746,9 @@ void http_stop(void)
 {
 	if (!daemon_handle)
 		return;
+	/* event streams end first: they would hold their requests open, and a
+	 * suspended connection must not outlive the daemon */
+	sse_close_all();
 	/* MHD_stop_daemon() closes every connection at once: first let the
 	 * requests already begun get their answers, for up to 10 s.  Idle
 	 * keep-alive connections hold no request and do not delay this. */

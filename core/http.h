@@ -41,6 +41,11 @@ void http_request_query_each(struct salve_request *req, const char *name,
 			     void (*fn)(const char *value, void *ud), void *ud);
 int http_respond_text(struct salve_request *req, unsigned status, const char *content_type,
 		      char *body, size_t len); /* body is taken (freed by the core) */
+/* Answers 200 text/event-stream from stream (see core/sse.h), which the
+ * caller goes on writing from another thread.  The request's pooled
+ * database connection is released now.  0 or -errno. */
+struct sse_stream;
+int http_respond_sse(struct salve_request *req, struct sse_stream *stream);
 /* 422 with every problem at once:
  * {"error":{"code","message","fields":[{"field":"steps[0].argv","message":".."}]}}
  * fields is taken. */

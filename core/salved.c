@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "analysis.h"
 #include "api_learning.h"
 #include "api_insights.h"
 #include "api_articles.h"
@@ -25,6 +26,7 @@
 #include "slack_interactive.h"
 #include "auth.h"
 #include "changes.h"
+#include "chat.h"
 #include "config.h"
 #include "db.h"
 #include "embed.h"
@@ -156,6 +158,8 @@ static void register_core_routes(const struct salve_config *cfg)
 	changes_register_routes();
 	embed_register_routes(cfg);
 	ui_register_routes(cfg);
+	analysis_register_routes(cfg);
+	chat_register_routes(cfg);
 	learning_register_routes(cfg);
 	slack_interactive_register_routes(cfg);
 	api_insights_register_routes(cfg);
@@ -211,6 +215,7 @@ static int serve(struct salve_config *cfg, const char *path)
 	if (plugins_start() < 0)
 		goto out_plugins;
 	if (outbox_start(cfg) < 0 || scheduler_start(cfg) < 0 || executions_start(cfg) < 0 || changes_start(cfg) < 0 ||
+	    analysis_start(cfg) < 0 ||
 	    http_start(cfg) < 0)
 		goto out_workers;
 	{
@@ -247,6 +252,8 @@ static int serve(struct salve_config *cfg, const char *path)
 	}
 out_workers:
 	http_stop();
+	chat_stop();
+	analysis_stop();
 	executions_stop();
 	changes_stop();
 	outbox_stop();

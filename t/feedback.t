@@ -208,6 +208,8 @@ INSERT INTO analysis_feedback (alert_id, user_id, helpful, created_at, updated_a
     SELECT '$OTHER', u.id, true, t, t FROM generate_series(1, 6) i
     JOIN users u ON u.username = 'u' || i,
     LATERAL (SELECT ('2024-01-0' || i || 'T12:00:00Z')::timestamptz AS t) ts;
+-- chat feedback needs its session (sql/009)
+INSERT INTO chat_sessions (id, backend, created_by) VALUES ('11111111-1111-4111-8111-111111111111', 'llm_offline', 'u1');
 INSERT INTO chat_feedback (session_id, message_id, user_id, feedback_type, created_at, updated_at)
     SELECT '11111111-1111-4111-8111-111111111111', NULL, u.id, 'great', t, t FROM generate_series(1, 4) i
     JOIN users u ON u.username = 'u' || i,

@@ -18,6 +18,7 @@ import * as pirs from './views/pirs.js';
 import * as pirEdit from './views/pir_edit.js';
 import * as sops from './views/sops.js';
 import * as sopDetail from './views/sop.js';
+import * as chat from './views/chat.js';
 
 const routes = [
   { re: /^\/login$/, view: login, nav: null, public: true },
@@ -39,6 +40,7 @@ const routes = [
   { re: /^\/pirs\/([^/]+)$/, view: pirEdit, nav: 'pirs', keys: ['id'] },
   { re: /^\/sops$/, view: sops, nav: 'sops' },
   { re: /^\/sops\/([^/]+)$/, view: sopDetail, nav: 'sops', keys: ['id'] },
+  { re: /^\/chat$/, view: chat, nav: 'chat' },
 ];
 
 const state = { session: null, current: null, checked: false };

@@ -78,7 +78,7 @@ static void test_unknown_keys(void)
 	error_at("listen: 127.0.0.1:9000\nbogus: 1\n", 2, 1, "unknown key \"bogus\"",
 		 "an unknown top-level key");
 	is_contains("expected one of: listen, log_level, log_file, plugin_dir, sql_dir, hooks_dir, www_dir, "
-		    "database, http, auth, workers, scheduler, executions, embed, learning, insights, plugins", err,
+		    "database, http, auth, workers, scheduler, executions, embed, analysis, learning, insights, plugins", err,
 		    "the error lists every top-level key");
 
 	error_at("database:\n  url: postgresql:///x\n  urll: postgresql:///y\n", 3, 3,

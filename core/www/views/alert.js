@@ -1,10 +1,11 @@
-// Alert detail: labels, annotations, timeline, the AI analysis placeholder,
+// Alert detail: labels, annotations, timeline, the AI analysis (analysis.js),
 // the inline feedback widget and the matching runbooks.
 import { get, post, enc, roleAtLeast, isAbort } from '../api.js';
 import { h, replace, append, time, ago, badge, kvTable, errorBox, argvView } from '../dom.js';
 import { showFieldErrors, clearFieldErrors, field, select } from './forms.js';
 import { watchExecution } from './outcome.js';
 import { panels } from './alert_panels.js';
+import { analysisPanel } from './analysis.js';
 
 export async function render(root, ctx) {
   const id = ctx.params.id;
@@ -80,9 +81,7 @@ export async function render(root, ctx) {
             /^https?:\/\//i.test(alert.generator_url)
               ? h('a', { href: alert.generator_url, rel: 'noopener noreferrer', target: '_blank' }, alert.generator_url)
               : h('code', null, alert.generator_url))] : null)),
-      h('section', { class: 'panel', id: 'analysis' }, h('h2', null, 'AI analysis'),
-        h('p', { class: 'notice' }, 'No analysis yet — coming with the AI integration'),
-        feedbackWidget(ctx, base, mine, fb))),
+      analysisPanel(ctx, base, feedbackWidget(ctx, base, mine, fb))),
     runbooksPanel(ctx, alert, rbs),
     extra);
   for (const panel of panels) {

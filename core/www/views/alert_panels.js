@@ -5,9 +5,11 @@
 import { panel as similar } from './alert_similar.js';
 import { panel as relatedArticles } from './alert_articles.js';
 import { panel as reviewPanel } from './pir_panel.js';
+import { panel as chat } from './chat.js';
 
 export const panels = [
   similar,
   relatedArticles,
   reviewPanel,
+  chat,
 ];

@@ -1,0 +1,44 @@
+# t/lib/analysis.sh - helpers shared by the analysis and chat tests.
+# shellcheck shell=bash
+
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+
+# jpy EXPR JSON: EXPR evaluated with d the parsed JSON.
+jpy() {
+    "$PYTHON" -c 'import json, sys
+d = json.loads(sys.argv[2])
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+    local tries=$(($1 * 10))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+# The test plugins: the Alertmanager source and the llm fixture.
+analysis_plugins() {
+    local dir=$TEST_TMPDIR/plugins
+    mkdir -p "$dir"
+    cp "$top_builddir/plugins/.libs/source_alertmanager.so" \
+        "$top_builddir/t/fixtures/plugins/.libs/llm_fixture.so" "$dir/" ||
+        bail_out "the plugins are not built (make check builds them)"
+    export SALVE_PLUGIN_DIR=$dir
+}
+
+# new_alert NAME [SEVERITY [LABELS_JSON]]: an alert row's id.
+new_alert() {
+    salve_psql -v name="$1" -v sev="${2:-critical}" -v labels="${3:-{\}}" <<<"
+        INSERT INTO alerts (source, fingerprint, alert_name, severity, instance, status, starts_at, labels, annotations)
+        VALUES ('alertmanager', md5(random()::text), :'name', :'sev', 'web-1:9100', 'firing', now(), :'labels'::jsonb,
+                '{\"description\": \"CPU above 95%\"}') RETURNING id" | head -n 1
+}
+
+job_state() { salve_psql -c "SELECT state FROM analysis_jobs WHERE alert_id = '$1' ORDER BY created_at DESC LIMIT 1"; }
+job_is() { [ "$(job_state "$1")" = "$2" ]; }
