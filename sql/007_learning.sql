@@ -17,6 +17,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         '[^A-Za-z0-9]+', ' ', 'g')))
 $$;
 
+-- The label strategy: Jaccard(A, B) >= t needs |A & B| >= t(|A| + |B|)/(1 + t)
+-- shared pairs, so knowing |B| (the pairs besides alertname) lets a probe ask
+-- for all of them where it would otherwise ask for a few: "same service, job
+-- and team" on another host matches thousands of alerts at a million, none of
+-- them similar.  One GIN index on both (btree_gin) answers "labels @> subset
+-- AND pair count in [lo, hi]" without reading those rows; it serves the plain
+-- "labels @> ..." searches of the alert list as alerts_labels_idx did.
+CREATE FUNCTION salve_label_count(labels jsonb) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT count(*)::int FROM jsonb_object_keys(labels - 'alertname')
+$$;
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+DROP INDEX alerts_labels_idx;
+CREATE INDEX alerts_labels_idx ON alerts USING gin (labels jsonb_path_ops, salve_label_count(labels));
+
 -- Executions of a runbook with their alert, for the per-runbook success
 -- counts of recommendations (global and on similar incidents).
 CREATE INDEX executions_runbook_alert_idx ON executions (runbook_id, alert_id);
