@@ -54,11 +54,12 @@ double similar_score(const struct similar_settings *s, double relevance, double 
  * Jaccard(A, B) = s / (|A| + |B| - s) >= t, s = |A & B|, needs
  * s >= t(|A| + |B|) / (1 + t), and |B| between t|A| and |A|/t.  For each
  * such |B| = b, B holds every pair of at least one s_b-subset of A, so of
- * at least one k-subset for any k <= s_b: one probe "labels @> subset AND
- * salve_label_count(labels) = b" per subset, each answered by the one GIN
- * index on both.  Knowing b is what makes the probes selective: without
- * it, "same job, service, team, severity" (on any host) would have to be
- * read for an alert with five pairs, though it never reaches 0.7. */
+ * at least one k-subset for any k <= s_b: one probe {"labels": subset,
+ * "pairs": b} per subset, each answered by the GIN index on
+ * salve_label_doc(labels) (sql/007_learning.sql).  Knowing b is what
+ * makes the probes selective: without it, "same job, service, team,
+ * severity" (on any host) would have to be read for an alert with five
+ * pairs, though it never reaches 0.7. */
 
 static double binomial(size_t n, size_t k)
 {
@@ -73,7 +74,7 @@ static void add_probes(json_t *out, size_t count, const char **keys, json_t **va
 		       size_t from, json_t *current)
 {
 	if (json_object_size(current) == k) {
-		json_array_append_new(out, json_pack("{s:o,s:I}", "labels", json_deep_copy(current), "count",
+		json_array_append_new(out, json_pack("{s:o,s:I}", "labels", json_deep_copy(current), "pairs",
 						     (json_int_t)count));
 		return;
 	}
@@ -141,7 +142,7 @@ static const char names_sql[] =
 	" extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
 
 /* $1 id, $2 source, $3 fingerprint, $4 the label probes
- * ([{"labels", "count"}], label_probes), $5 the names to look under
+ * ([{"labels", "pairs"}], label_probes), $5 the names to look under
  * ([{"name", "limit"}]), $6 candidates per fingerprint and per probe.
  * Every branch is a bounded walk of one index: the newest rows of a
  * fingerprint or of a name (btree order, no sort), or the few rows a
@@ -154,8 +155,7 @@ static const char candidates_sql[] =
 	" (SELECT x.* FROM jsonb_array_elements($4::jsonb) AS p(probe) CROSS JOIN LATERAL"
 	"   (SELECT " CANDIDATE_COLUMNS
 	"      FROM alerts a"
-	"     WHERE a.labels @> (p.probe -> 'labels')"
-	"       AND salve_label_count(a.labels) = (p.probe ->> 'count')::int AND a.id <> $1::uuid"
+	"     WHERE salve_label_doc(a.labels) @> p.probe AND a.id <> $1::uuid"
 	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)"
 	" UNION ALL"
 	" (SELECT x.* FROM jsonb_array_elements($5::jsonb) AS t(near) CROSS JOIN LATERAL"

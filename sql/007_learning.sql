@@ -21,16 +21,15 @@ $$;
 -- shared pairs, so knowing |B| (the pairs besides alertname) lets a probe ask
 -- for all of them where it would otherwise ask for a few: "same service, job
 -- and team" on another host matches thousands of alerts at a million, none of
--- them similar.  One GIN index on both (btree_gin) answers "labels @> subset
--- AND pair count in [lo, hi]" without reading those rows; it serves the plain
--- "labels @> ..." searches of the alert list as alerts_labels_idx did.
-CREATE FUNCTION salve_label_count(labels jsonb) RETURNS int
+-- them similar.  The probe {"labels": {...}, "pairs": n} is one GIN search of
+-- exact keys (the rare ones drive it; btree_gin's count keys would be partial
+-- matches, each reading every alert with as many pairs).
+CREATE FUNCTION salve_label_doc(labels jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT count(*)::int FROM jsonb_object_keys(labels - 'alertname')
+    SELECT jsonb_build_object('labels', labels - 'alertname',
+                              'pairs', (SELECT count(*) FROM jsonb_object_keys(labels - 'alertname')))
 $$;
-CREATE EXTENSION IF NOT EXISTS btree_gin;
-DROP INDEX alerts_labels_idx;
-CREATE INDEX alerts_labels_idx ON alerts USING gin (labels jsonb_path_ops, salve_label_count(labels));
+CREATE INDEX alerts_label_doc_idx ON alerts USING gin (salve_label_doc(labels) jsonb_path_ops);
 
 -- Executions of a runbook with their alert, for the per-runbook success
 -- counts of recommendations (global and on similar incidents).
