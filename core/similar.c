@@ -54,9 +54,9 @@ double similar_score(const struct similar_settings *s, double relevance, double 
  * Jaccard(A, B) = s / (|A| + |B| - s) >= t, s = |A & B|, needs
  * s >= t(|A| + |B|) / (1 + t), and |B| between t|A| and |A|/t.  For each
  * such |B| = b, B holds every pair of at least one s_b-subset of A, so of
- * at least one k-subset for any k <= s_b: one probe {"labels": subset,
- * "pairs": b} per subset, each answered by the GIN index on
- * salve_label_doc(labels) (sql/007_learning.sql).  Knowing b is what
+ * at least one k-subset for any k <= s_b: one probe {"b": subset} per
+ * subset, each answered by the GIN index on salve_label_doc(labels), the
+ * labels under their pair count (sql/007_learning.sql).  Knowing b is what
  * makes the probes selective: without it, "same job, service, team,
  * severity" (on any host) would have to be read for an alert with five
  * pairs, though it never reaches 0.7. */
@@ -74,8 +74,9 @@ static void add_probes(json_t *out, size_t count, const char **keys, json_t **va
 		       size_t from, json_t *current)
 {
 	if (json_object_size(current) == k) {
-		json_array_append_new(out, json_pack("{s:o,s:I}", "labels", json_deep_copy(current), "pairs",
-						     (json_int_t)count));
+		char pairs[24];
+		snprintf(pairs, sizeof(pairs), "%zu", count);
+		json_array_append_new(out, json_pack("{s:o}", pairs, json_deep_copy(current)));
 		return;
 	}
 	for (size_t i = from; i + (k - json_object_size(current)) <= n; i++) {
@@ -142,7 +143,7 @@ static const char names_sql[] =
 	" extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
 
 /* $1 id, $2 source, $3 fingerprint, $4 the label probes
- * ([{"labels", "pairs"}], label_probes), $5 the names to look under
+ * ([{"<pairs>": {labels}}], label_probes), $5 the names to look under
  * ([{"name", "limit"}]), $6 candidates per fingerprint and per probe.
  * Every branch is a bounded walk of one index: the newest rows of a
  * fingerprint or of a name (btree order, no sort), or the few rows a
