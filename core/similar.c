@@ -13,8 +13,9 @@
 #include "similar.h"
 #include "stats.h"
 
-/* More label subsets than this and the GIN probe costs more than it saves:
- * shorter subsets are used instead (still a correct prefilter). */
+/* More label subsets than this for one pair count and the GIN probes cost
+ * more than they save: shorter subsets are used instead (still a correct
+ * prefilter). */
 #define LABEL_SUBSETS_MAX 64
 
 static struct similar_settings settings = {
@@ -50,11 +51,15 @@ double similar_score(const struct similar_settings *s, double relevance, double 
 }
 
 /* ---- the label prefilter ----
- * Jaccard(A, B) >= t needs |A & B| >= t|A| (as |A | B| >= |A|), so B holds
- * every pair of at least one m-subset of A, m = ceil(t|A|), and so of
- * at least one k-subset for any k <= m: "labels @> ANY(subsets)" is a
- * bitmap OR of GIN probes.  The largest k keeping the subsets few is the
- * most selective. */
+ * Jaccard(A, B) = s / (|A| + |B| - s) >= t, s = |A & B|, needs
+ * s >= t(|A| + |B|) / (1 + t), and |B| between t|A| and |A|/t.  For each
+ * such |B| = b, B holds every pair of at least one s_b-subset of A, so of
+ * at least one k-subset for any k <= s_b: one probe {"b": subset} per
+ * subset, each answered by the GIN index on salve_label_doc(labels), the
+ * labels under their pair count (sql/007_learning.sql).  Knowing b is what
+ * makes the probes selective: without it, "same job, service, team,
+ * severity" (on any host) would have to be read for an alert with five
+ * pairs, though it never reaches 0.7. */
 
 static double binomial(size_t n, size_t k)
 {
@@ -65,35 +70,46 @@ static double binomial(size_t n, size_t k)
 	return c;
 }
 
-static void add_subsets(json_t *out, const char **keys, json_t **values, size_t n, size_t k, size_t from,
-			json_t *current)
+static void add_probes(json_t *out, size_t count, const char **keys, json_t **values, size_t n, size_t k,
+		       size_t from, json_t *current)
 {
 	if (json_object_size(current) == k) {
-		json_array_append_new(out, json_deep_copy(current));
+		char pairs[24];
+		snprintf(pairs, sizeof(pairs), "%zu", count);
+		json_array_append_new(out, json_pack("{s:o}", pairs, json_deep_copy(current)));
 		return;
 	}
 	for (size_t i = from; i + (k - json_object_size(current)) <= n; i++) {
 		json_object_set(current, keys[i], values[i]);
-		add_subsets(out, keys, values, n, k, i + 1, current);
+		add_probes(out, count, keys, values, n, k, i + 1, current);
 		json_object_del(current, keys[i]);
 	}
 }
 
-static json_t *label_subsets(json_t *labels, double threshold)
+/* The pairs any candidate with b pairs shares with n pairs of the alert. */
+static size_t shared_needed(size_t n, size_t b, double threshold)
 {
-	size_t n = json_object_size(labels), m, k, i = 0;
+	size_t s = (size_t)ceil(threshold * (double)(n + b) / (1 + threshold) - 1e-9);
+
+	if (s < 1)
+		s = 1;
+	if (s > n)
+		s = n;
+	return s > b ? b : s;
+}
+
+static json_t *label_probes(json_t *labels, double threshold)
+{
+	size_t n = json_object_size(labels), i = 0, lo, hi;
 	json_t *out = json_array(), *current, *v;
 	const char **keys;
 	json_t **values;
 	const char *key;
 
-	if (n == 0)
+	if (n == 0 || threshold <= 0)
 		return out;
-	m = (size_t)ceil(threshold * (double)n - 1e-9);
-	if (m < 1)
-		m = 1;
-	for (k = m; k > 1 && binomial(n, k) > LABEL_SUBSETS_MAX; k--)
-		;
+	lo = (size_t)ceil(threshold * (double)n - 1e-9);
+	hi = (size_t)floor((double)n / threshold + 1e-9);
 	keys = calloc(n, sizeof(*keys));
 	values = calloc(n, sizeof(*values));
 	current = json_object();
@@ -102,7 +118,12 @@ static json_t *label_subsets(json_t *labels, double threshold)
 			keys[i] = key;
 			values[i++] = v;
 		}
-		add_subsets(out, keys, values, n, k, 0, current);
+		for (size_t b = lo < 1 ? 1 : lo; b <= hi; b++) {
+			size_t k = shared_needed(n, b, threshold);
+			while (k > 1 && binomial(n, k) > LABEL_SUBSETS_MAX)
+				k--;
+			add_probes(out, b, keys, values, n, k, 0, current);
+		}
 	}
 	json_decref(current);
 	free(keys);
@@ -112,33 +133,43 @@ static json_t *label_subsets(json_t *labels, double threshold)
 
 /* ---- candidates ---- */
 
-/* Every known name with its similarity to $1 (alert_names is small). */
+/* Every known name with its similarity to $1 (alert_names is small).  The
+ * words of $1 come from FROM, computed once: in the select list a generic
+ * plan computes them for every row (three regexp_replace calls each, 25 ms
+ * over 300 names). */
 static const char names_sql[] =
-	"SELECT name, similarity(words, salve_name_words($1)) FROM alert_names";
+	"SELECT n.name, similarity(n.words, w.words) FROM salve_name_words($1) AS w(words), alert_names n";
 
-/* $1 id, $2 source, $3 fingerprint, $4 label subsets, $5 the names to look
- * under, $6 candidates per strategy (per name; twenty times it from the
- * label prefilter, which Jaccard then thins out).  Each branch reads its rows straight
- * from its index; duplicates are merged by the caller. */
+/* The columns score_row reads, from alerts a. */
+#define CANDIDATE_COLUMNS \
+	"a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text," \
+	" extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
+
+/* $1 id, $2 source, $3 fingerprint, $4 the label probes
+ * ([{"<pairs>": {labels}}], label_probes), $5 the names to look under
+ * ([{"name", "limit"}]), $6 candidates per fingerprint and per probe.
+ * Every branch is a bounded walk of one index: the newest rows of a
+ * fingerprint or of a name (btree order, no sort), or the few rows a
+ * probe's GIN search returns.  Duplicates are merged by the caller. */
 static const char candidates_sql[] =
-	"(SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
-	"        extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
+	"(SELECT " CANDIDATE_COLUMNS
 	"   FROM alerts a WHERE a.source = $2 AND a.fingerprint = $3 AND a.id <> $1::uuid"
 	"  ORDER BY a.starts_at DESC LIMIT $6::int)"
 	" UNION ALL"
-	" (SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
-	"         extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
-	"    FROM alerts a"
-	"   WHERE a.labels @> ANY (ARRAY(SELECT jsonb_array_elements($4::jsonb))) AND a.id <> $1::uuid"
-	"   ORDER BY a.starts_at DESC LIMIT $6::int * 20)"
+	" (SELECT x.* FROM jsonb_array_elements($4::jsonb) AS p(probe) CROSS JOIN LATERAL"
+	"   (SELECT " CANDIDATE_COLUMNS
+	"      FROM alerts a"
+	"     WHERE salve_label_doc(a.labels) @> p.probe AND a.id <> $1::uuid"
+	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)"
 	" UNION ALL"
-	" (SELECT x.* FROM jsonb_array_elements_text($5::jsonb) AS t(name) CROSS JOIN LATERAL"
-	"   (SELECT a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text,"
-	"           extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
-	"      FROM alerts a WHERE a.alert_name = t.name AND a.id <> $1::uuid"
-	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)";
+	" (SELECT x.* FROM jsonb_array_elements($5::jsonb) AS t(near) CROSS JOIN LATERAL"
+	"   (SELECT " CANDIDATE_COLUMNS
+	"      FROM alerts a WHERE a.alert_name = t.near ->> 'name' AND a.id <> $1::uuid"
+	"     ORDER BY a.starts_at DESC LIMIT (t.near ->> 'limit')::int) x)";
 
-/* The names strategy looks under this many of the nearest names. */
+/* The names strategy looks under this many of the nearest names: the
+ * alert's own name for settings.candidates alerts, the others for half as
+ * many (they rank below the own name's alerts of the same age). */
 #define NAMES_MAX 10
 
 struct candidate {
@@ -223,8 +254,10 @@ static int name_similarities(PGconn *conn, const char *name, json_t **sims, json
 		best[at].sim = sim;
 	}
 	*near = json_array();
-	for (size_t i = 0; i < nbest; i++)
-		json_array_append_new(*near, json_string(best[i].name));
+	for (size_t i = 0; i < nbest; i++) {
+		long cap = strcmp(best[i].name, name) == 0 ? settings.candidates : (settings.candidates + 1) / 2;
+		json_array_append_new(*near, json_pack("{s:s,s:I}", "name", best[i].name, "limit", (json_int_t)cap));
+	}
 	PQclear(res);
 	return 0;
 }
@@ -254,30 +287,30 @@ static int score_row(PGresult *res, int i, json_t *target, json_t *sims, struct 
  * holds those at least one strategy admits, best first. */
 static int find_candidates(PGconn *conn, json_t *target, struct candidate **out, size_t *count)
 {
-	json_t *subsets = label_subsets(json_object_get(target, "labels"), settings.label_threshold);
+	json_t *probes = label_probes(json_object_get(target, "labels"), settings.label_threshold);
 	json_t *sims = NULL, *near = NULL;
-	char *subsets_text = json_dumps(subsets, JSON_COMPACT), *near_text = NULL, cap[24];
+	char *probes_text = json_dumps(probes, JSON_COMPACT), *near_text = NULL, cap[24];
 	const char *params[6];
 	struct candidate *list = NULL;
 	PGresult *res = NULL;
 	size_t n = 0, kept = 0;
 	int rc;
 
-	json_decref(subsets);
+	json_decref(probes);
 	rc = name_similarities(conn, json_string_value(json_object_get(target, "alert_name")), &sims, &near);
-	if (rc == 0 && (!subsets_text || !(near_text = json_dumps(near, JSON_COMPACT))))
+	if (rc == 0 && (!probes_text || !(near_text = json_dumps(near, JSON_COMPACT))))
 		rc = -ENOMEM;
 	if (rc == 0) {
 		snprintf(cap, sizeof(cap), "%ld", settings.candidates);
 		params[0] = json_string_value(json_object_get(target, "id"));
 		params[1] = json_string_value(json_object_get(target, "source"));
 		params[2] = json_string_value(json_object_get(target, "fingerprint"));
-		params[3] = subsets_text;
+		params[3] = probes_text;
 		params[4] = near_text;
 		params[5] = cap;
 		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 6, params);
 	}
-	free(subsets_text);
+	free(probes_text);
 	free(near_text);
 	json_decref(near);
 	if (rc == 0 && !(list = calloc((size_t)PQntuples(res) + 1, sizeof(*list))))

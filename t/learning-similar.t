@@ -176,6 +176,33 @@ is "Matches this alert's triggers; no recorded outcomes yet" "$(jpy 'd["reason"]
     "an untried runbook says so"
 is null "$(rec cleanup-logs)" "a runbook neither triggered nor run on similar incidents is left out"
 
+# --- the label prefilter: every label set within the threshold, and no other -------------------
+# Jaccard >= 0.7 against five pairs admits four of them (0.8), all five plus one
+# (0.833) or plus two (0.714), not four plus another (0.667): the probes ask for
+# exactly the shared pairs that the candidate's own pair count requires.
+
+P5='"instance":"q1:9100","job":"quux","service":"pay","team":"red","zone":"z9"'
+PROBED=$(alert fp-probe-1 LambdaProbe "{\"alertname\":\"LambdaProbe\",$P5}" firing '2026-01-10T12:00:00Z')
+MINUS1=$(alert fp-probe-2 OmicronAlpha \
+    '{"alertname":"OmicronAlpha","instance":"q1:9100","job":"quux","service":"pay","team":"red"}' \
+    resolved '2026-01-09T12:00:00Z' '2026-01-09T12:10:00Z')
+PLUS1=$(alert fp-probe-3 SigmaVexil "{\"alertname\":\"SigmaVexil\",$P5,\"pod\":\"p-1\"}" \
+    resolved '2026-01-09T13:00:00Z' '2026-01-09T13:10:00Z')
+PLUS2=$(alert fp-probe-4 TauRhombus "{\"alertname\":\"TauRhombus\",$P5,\"pod\":\"p-2\",\"region\":\"r1\"}" \
+    resolved '2026-01-09T14:00:00Z' '2026-01-09T14:10:00Z')
+MISSED=$(alert fp-probe-5 UpsilonWharf \
+    '{"alertname":"UpsilonWharf","instance":"q2:9100","job":"quux","service":"pay","team":"red","zone":"z9"}' \
+    resolved '2026-01-09T15:00:00Z' '2026-01-09T15:10:00Z')
+api GET "/api/v1/alerts/$PROBED/similar?limit=10" >/dev/null
+is '[["labels", 0.8]]' "$(jpy '[[s["strategy"], s["score"]] for s in d["strategies"]]' "$(item "$MINUS1")")" \
+    "labels: four of its five pairs is Jaccard 0.8"
+is '[["labels", 0.833]]' "$(jpy '[[s["strategy"], s["score"]] for s in d["strategies"]]' "$(item "$PLUS1")")" \
+    "labels: its five pairs and one more is Jaccard 0.833"
+is '[["labels", 0.714]]' "$(jpy '[[s["strategy"], s["score"]] for s in d["strategies"]]' "$(item "$PLUS2")")" \
+    "labels: its five pairs and two more is Jaccard 0.714"
+is null "$(item "$MISSED")" "four shared pairs of six (another host) is 0.667: not similar"
+is 3 "$(jpy 'd["count"]' "$HTTP_BODY")" "nothing else is similar to it"
+
 # --- empty history, bad input ---------------------------------------------------------------
 
 api GET "/api/v1/alerts/$LONELY/similar" >/dev/null

@@ -15,7 +15,18 @@ the service's labels, and one runbook truly fixes it.  What makes it hard:
                  severity that is sometimes relabelled;
   drifting hosts each class's hosts are replaced over time; new alerts come
                  partly from hosts never seen before;
-  failed fixes   the fixing runbook sometimes only partly works.
+  failed fixes   the fixing runbook sometimes only partly works;
+  overlap        classes that share an alertname also share their hosts,
+                 job, team and severity: on the same node, HighCPUUsage from
+                 the api is fixed by scale-api and from batch jobs by
+                 renice-batch-jobs, and only the service label tells them
+                 apart; every alert carries a cluster label shared by all;
+  neighbour fix  on a class that shares its alertname, responders try the
+                 other class's fix first and more often than the real one
+                 (it never fixes it, though now and then it is recorded as
+                 partly working);
+  outcome noise  a decoy is now and then recorded as the fix (the problem
+                 went away by itself while it ran).
 
 Output (JSON): {"now", "runbooks": [...], "incidents": [...], "queries":
 [...]}; an incident has "key", "class", "labels", "starts_at", "ends_at"
@@ -30,21 +41,28 @@ import hashlib
 import json
 import random
 
-# class: (service, job, team, severity, names (old, new or None), fix, steps)
+# class: (service, job, team, severity, names (old, new or None), fix, host pool)
+# Classes that share an alertname share the rest but the service label.
 CLASSES = [
-    ("api-cpu", "api", "node", "web", "critical", ("HighCPUUsage", "CPUHigh"), "scale-api"),
-    ("batch-cpu", "batch", "node", "data", "warning", ("HighCPUUsage", "CPUHigh"), "renice-batch-jobs"),
-    ("logs-disk", "logs", "node", "infra", "warning", ("DiskSpaceLow", "DiskFull"), "rotate-logs"),
-    ("pg-disk", "postgres", "postgres", "dba", "critical", ("DiskSpaceLow", "DiskFull"), "prune-wal-archive"),
-    ("worker-mem", "worker", "node", "web", "warning", ("HighMemoryUsage", "MemoryHigh"), "restart-worker-pool"),
+    ("api-cpu", "api", "node", "platform", "warning", ("HighCPUUsage", "CPUHigh"), "scale-api", "compute"),
+    ("batch-cpu", "batch", "node", "platform", "warning", ("HighCPUUsage", "CPUHigh"), "renice-batch-jobs",
+     "compute"),
+    ("logs-disk", "logs", "node", "infra", "warning", ("DiskSpaceLow", "DiskFull"), "rotate-logs", "storage"),
+    ("pg-disk", "postgres", "node", "infra", "warning", ("DiskSpaceLow", "DiskFull"), "prune-wal-archive",
+     "storage"),
+    ("worker-mem", "worker", "node", "web", "warning", ("HighMemoryUsage", "MemoryHigh"), "restart-worker-pool",
+     "worker"),
     ("pg-conns", "postgres", "postgres", "dba", "critical",
-     ("PostgresTooManyConnections", "PGConnectionsHigh"), "reset-pgbouncer-pool"),
-    ("ingress-cert", "ingress", "blackbox", "infra", "warning", ("SSLCertExpiringSoon", "CertificateExpiry"), "renew-certificate"),
-    ("events-lag", "events", "kafka", "data", "warning", ("KafkaConsumerLag", "ConsumerLagHigh"), "scale-consumers"),
-    ("web-5xx", "web", "nginx", "web", "critical", ("HTTP5xxRateHigh", "HighErrorRate"), "rollback-deploy"),
-    ("node-down", "infra", "node", "infra", "critical", ("InstanceDown", None), "power-cycle-node"),
-    ("dns-fail", "coredns", "coredns", "infra", "critical", ("DNSResolutionFailures", None), "restart-coredns"),
-    ("cache-mem", "cache", "redis", "web", "warning", ("RedisMemoryHigh", None), "evict-redis-keys"),
+     ("PostgresTooManyConnections", "PGConnectionsHigh"), "reset-pgbouncer-pool", "storage"),
+    ("ingress-cert", "ingress", "blackbox", "infra", "warning", ("SSLCertExpiringSoon", "CertificateExpiry"),
+     "renew-certificate", "edge"),
+    ("events-lag", "events", "kafka", "data", "warning", ("KafkaConsumerLag", "ConsumerLagHigh"), "scale-consumers",
+     "kafka"),
+    ("web-5xx", "web", "nginx", "web", "critical", ("HTTP5xxRateHigh", "HighErrorRate"), "rollback-deploy", "edge"),
+    ("node-down", "infra", "node", "infra", "critical", ("InstanceDown", None), "power-cycle-node", "compute"),
+    ("dns-fail", "coredns", "coredns", "infra", "critical", ("DNSResolutionFailures", None), "restart-coredns",
+     "edge"),
+    ("cache-mem", "cache", "redis", "web", "warning", ("RedisMemoryHigh", None), "evict-redis-keys", "worker"),
 ]
 DECOYS = ["restart-service", "collect-diagnostics"]
 MANUAL = ["restarted the service by hand", "cleared the connection pool by hand", "added capacity by hand",
@@ -53,12 +71,17 @@ HISTORY_DAYS = 90
 
 
 def host(cls, generation, i):
-    return "%s-%d%02d" % (cls[1], generation, i)
+    return "%s-%d%02d" % (cls[7], generation, i)
+
+
+def neighbour(cls):
+    """The class that fires the same alertname (a different fix), or None."""
+    return next((c for c in CLASSES if c is not cls and c[5] == cls[5]), None)
 
 
 def labels_for(rng, cls, name, hostname):
     labels = {"alertname": name, "instance": hostname + ":9100", "job": cls[2], "service": cls[1],
-              "team": cls[3], "severity": cls[4]}
+              "team": cls[3], "severity": cls[4], "cluster": rng.choice(["prod-1", "prod-2"])}
     if rng.random() < 0.1:
         labels["severity"] = "warning" if cls[4] == "critical" else "critical"
     if rng.random() < 0.4:
@@ -79,10 +102,18 @@ def name_at(cls, fraction):
 def runs_for(rng, cls):
     """What responders ran, in order: decoys first and often; the fix usually."""
     runs = []
+    other = neighbour(cls)
+    if other:
+        for _ in range(1 + (rng.random() < 0.4)):
+            if rng.random() < 0.9:
+                runs.append({"runbook": other[6], "resolved_issue": False,
+                             "resolution_type": "partial" if rng.random() < 0.15 else "no_effect"})
     for decoy in DECOYS:
         for _ in range(1 + (rng.random() < 0.25)):
             if rng.random() < (0.8 if decoy == "restart-service" else 0.5):
-                runs.append({"runbook": decoy, "resolved_issue": False, "resolution_type": "no_effect"})
+                fluke = rng.random() < 0.05
+                runs.append({"runbook": decoy, "resolved_issue": fluke,
+                             "resolution_type": "full" if fluke else "no_effect"})
     r = rng.random()
     if r < 0.75:
         runs.append({"runbook": cls[6], "resolved_issue": True, "resolution_type": "full"})
