@@ -207,13 +207,18 @@ ok "the keys were written nowhere" bash -c "! grep -rqF -e '$OPENAI_KEY' -e '$AN
 
 salve_psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/contrib/demo/demo-data.sql" >/dev/null 2>"$OUT/demo.err" ||
     bail_out "demo-data.sql: $(cat "$OUT/demo.err")"
+# as contrib/quickstart loads it: alerts, runbooks, articles, then the history
+"$top_builddir/core/salvectl" -c "$SALVE_CONFIG" import runbooks "$top_srcdir/contrib/demo/runbooks" \
+    </dev/null >"$OUT/demo.out" 2>&1 || bail_out "import runbooks: $(cat "$OUT/demo.out")"
+"$top_builddir/core/salvectl" -c "$SALVE_CONFIG" kb sync "$top_srcdir/contrib/demo/articles" --editor demo \
+    </dev/null >"$OUT/demo.out" 2>&1 || bail_out "kb sync: $(cat "$OUT/demo.out")"
 salve_psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/contrib/demo/demo-history.sql" >/dev/null 2>"$OUT/demo.err" ||
     bail_out "demo-history.sql: $(cat "$OUT/demo.err")"
-# A firing demo alert whose fingerprint resolved before with a runbook run on record.
+# A firing demo alert whose fingerprint was resolved before with a recorded outcome.
 D_ALERT=$(salve_psql -c "SELECT a.id FROM alerts a WHERE a.source = 'demo' AND a.status = 'firing'
-    AND EXISTS (SELECT 1 FROM alerts p JOIN executions e ON e.alert_id = p.id
-                WHERE p.fingerprint = a.fingerprint AND p.status = 'resolved')
-    ORDER BY a.starts_at DESC LIMIT 1")
+    AND EXISTS (SELECT 1 FROM alerts p JOIN execution_outcomes o ON o.alert_id = p.id
+                WHERE p.fingerprint = a.fingerprint AND p.status = 'resolved' AND o.resolved_issue)
+    ORDER BY a.starts_at DESC, a.id LIMIT 1")
 ok "the demo data has a firing alert with a remediated history" [ -n "$D_ALERT" ]
 analyse "$D_ALERT" '{"backend":"offline"}' succeeded
 is "succeeded llm_offline" "$(a '"%s %s" % (d["analysis"]["status"], d["analysis"]["backend"])')" "the offline backend answers"
