@@ -214,10 +214,12 @@ salve_psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/contrib/demo/demo-data.sql" >/d
     </dev/null >"$OUT/demo.out" 2>&1 || bail_out "kb sync: $(cat "$OUT/demo.out")"
 salve_psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/contrib/demo/demo-history.sql" >/dev/null 2>"$OUT/demo.err" ||
     bail_out "demo-history.sql: $(cat "$OUT/demo.err")"
-# A firing demo alert whose fingerprint was resolved before with a recorded outcome.
+# A firing demo alert one of whose last three resolved episodes (the closest
+# similar incidents) a runbook run resolved, by its recorded outcome.
 D_ALERT=$(salve_psql -c "SELECT a.id FROM alerts a WHERE a.source = 'demo' AND a.status = 'firing'
-    AND EXISTS (SELECT 1 FROM alerts p JOIN execution_outcomes o ON o.alert_id = p.id
-                WHERE p.fingerprint = a.fingerprint AND p.status = 'resolved' AND o.resolved_issue)
+    AND EXISTS (SELECT 1 FROM (SELECT p.id FROM alerts p WHERE p.fingerprint = a.fingerprint AND p.status = 'resolved'
+                               ORDER BY p.starts_at DESC LIMIT 3) p
+                JOIN execution_outcomes o ON o.alert_id = p.id WHERE o.resolved_issue)
     ORDER BY a.starts_at DESC, a.id LIMIT 1")
 ok "the demo data has a firing alert with a remediated history" [ -n "$D_ALERT" ]
 analyse "$D_ALERT" '{"backend":"offline"}' succeeded
