@@ -14,10 +14,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
 # shellcheck source=t/lib/analysis.sh
 . "$(dirname "$0")/lib/analysis.sh"
+# shellcheck source=t/lib/fake_llm.sh
+. "$(dirname "$0")/lib/fake_llm.sh"
 
 T=$TEST_TMPDIR
 OUT=$T/out
-FAKE=$top_srcdir/t/fakes/fake_llm.py
 mkdir -p "$OUT" "$T/plugins"
 for so in source_alertmanager llm_openai llm_anthropic llm_offline; do
     cp "$top_builddir/plugins/.libs/$so.so" "$T/plugins/" || bail_out "$so.so is not built"
@@ -31,20 +32,9 @@ printf '%s\n' "$ANTHROPIC_KEY" >"$T/anthropic.key"
 
 # start_fake FLAVOR KEY: sets FAKE_PORT; log $T/FLAVOR.jsonl, scenario file $T/FLAVOR.scenario
 start_fake() {
-    local flavor=$1 key=$2 waited pid
-    : >"$T/$flavor.out"
-    echo ok >"$T/$flavor.scenario"
-    _tap_spawn "$T/$flavor.out" "$PYTHON" "$FAKE" --flavor "$flavor" --key "$key" \
-        --log "$T/$flavor.jsonl" --control "$T/$flavor.scenario" --retry-after 1
-    pid=$_TAP_BG_PID
-    on_exit "kill $pid 2>/dev/null || true"
-    for ((waited = 0; waited < 100; waited++)); do
-        FAKE_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$T/$flavor.out")
-        [ -n "$FAKE_PORT" ] && return 0
-        _tap_is_zombie_or_gone "$pid" && break
-        sleep 0.1
-    done
-    bail_out "the fake $flavor server did not start: $(cat "$T/$flavor.out")"
+    echo ok >"$T/$1.scenario"
+    fake_llm_start "$T/$1.out" --flavor "$1" --key "$2" --log "$T/$1.jsonl" \
+        --control "$T/$1.scenario" --retry-after 1
 }
 scenario() { echo "$2" >"$T/$1.scenario"; }
 requests() { wc -l <"$T/$1.jsonl" | tr -d ' '; }
