@@ -11,13 +11,14 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/fake_llm.sh
+. "$(dirname "$0")/lib/fake_llm.sh"
 
 plan 75
 
 T=$TEST_TMPDIR
 DRIVER=$top_builddir/t/unit/llm_drive
 LIBS=$top_builddir/plugins/.libs
-FAKE=$top_srcdir/t/fakes/fake_llm.py
 [ -x "$DRIVER" ] || bail_out "$DRIVER is not built (make check builds it)"
 for so in llm_openai llm_anthropic llm_offline; do
     [ -f "$LIBS/$so.so" ] || bail_out "$LIBS/$so.so is not built"
@@ -31,19 +32,7 @@ printf '%s\n' "$ANTHROPIC_KEY" >"$T/anthropic.key"
 
 # start_fake FLAVOR KEY: sets FAKE_PORT; the log is $T/FLAVOR.jsonl
 start_fake() {
-    local flavor=$1 key=$2 waited
-    : >"$T/$flavor.out"
-    _tap_spawn "$T/$flavor.out" python3 "$FAKE" --flavor "$flavor" --key "$key" \
-        --log "$T/$flavor.jsonl"
-    local pid=$_TAP_BG_PID
-    on_exit "kill $pid 2>/dev/null || true"
-    for ((waited = 0; waited < 100; waited++)); do
-        FAKE_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$T/$flavor.out")
-        [ -n "$FAKE_PORT" ] && return 0
-        _tap_is_zombie_or_gone "$pid" && break
-        sleep 0.1
-    done
-    bail_out "the fake $flavor server did not start: $(cat "$T/$flavor.out")"
+    fake_llm_start "$T/$1.out" --flavor "$1" --key "$2" --log "$T/$1.jsonl"
 }
 
 # drive PLUGIN args...: the driver's output in OUT (never fails the script)

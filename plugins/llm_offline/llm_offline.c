@@ -122,6 +122,7 @@ static void date_of(struct buf *b, const char *rfc3339)
 
 struct step {
 	const char *text; /* borrowed from the context */
+	int runbook;      /* text is the name of a runbook whose run resolved it */
 	int count;
 	size_t first;     /* index of the first incident naming it */
 };
@@ -145,18 +146,26 @@ static int has_strategy(json_t *incident, const char *name)
 	return 0;
 }
 
-static void count_step(struct history *h, const char *text, size_t incident)
+static void count_step(struct history *h, const char *text, int runbook, size_t incident)
 {
 	if (!text || !*text)
 		return;
 	for (size_t i = 0; i < h->nsteps; i++) {
-		if (!strcasecmp(h->steps[i].text, text)) {
+		if (h->steps[i].runbook == runbook && !strcasecmp(h->steps[i].text, text)) {
 			h->steps[i].count++;
 			return;
 		}
 	}
 	if (h->nsteps < STEPS_MAX)
-		h->steps[h->nsteps++] = (struct step){ text, 1, incident };
+		h->steps[h->nsteps++] = (struct step){ text, runbook, 1, incident };
+}
+
+static void step_text(struct buf *b, const struct step *s)
+{
+	if (s->runbook)
+		md_wrap(b, "the runbook **", s->text, "**");
+	else
+		md_text(b, s->text);
 }
 
 static int step_order(const void *a, const void *b)
@@ -211,7 +220,11 @@ static void read_history(struct history *h, json_t *context, long max_similar)
 		size_t k;
 		json_t *w;
 		json_array_foreach(json_object_get(res, "what_worked"), k, w)
-			count_step(h, json_string_value(w), i);
+			count_step(h, json_string_value(w), 0, i);
+		/* a runbook run whose recorded outcome is a full resolution worked too */
+		json_array_foreach(json_object_get(res, "executions"), k, w)
+			if (str(w, "outcome") && !strcmp(str(w, "outcome"), "full"))
+				count_step(h, str(w, "runbook_name"), 1, i);
 	}
 	qsort(h->steps, h->nsteps, sizeof(h->steps[0]), step_order);
 	qsort(h->ttr, h->nttr, sizeof(h->ttr[0]), long_order);
@@ -381,7 +394,7 @@ static void write_root_cause(struct buf *b, const struct history *h, long max_si
 	if (h->nsteps) {
 		buf_puts(b, "History records how these incidents ended rather than why they began; "
 			    "what resolved them most often (\"");
-		md_text(b, h->steps[0].text);
+		step_text(b, &h->steps[0]);
 		buf_puts(b, "\") suggests where the cause lies.\n\n");
 	} else {
 		buf_puts(b, "No one recorded what resolved them, so history cannot narrow the cause "
@@ -403,7 +416,7 @@ static void write_steps(struct buf *b, const struct history *h, long max_steps)
 	buf_printf(b, "What resolved the similar incidents, most frequent first:\n\n");
 	for (size_t i = 0; i < h->nsteps && (long)i < max_steps; i++) {
 		buf_printf(b, "%zu. ", i + 1);
-		md_text(b, h->steps[i].text);
+		step_text(b, &h->steps[i]);
 		buf_printf(b, " (worked in %d of %zu resolved similar incident%s)\n", h->steps[i].count,
 			   h->resolved, h->resolved == 1 ? "" : "s");
 	}

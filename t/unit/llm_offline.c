@@ -67,7 +67,7 @@ static int complete(const struct salve_llm_ops *ops, void *ctx, json_t *context,
 
 int main(void)
 {
-	plan(40);
+	plan(42);
 	const struct salve_plugin_desc *desc = salve_plugin_entry();
 	const struct salve_llm_ops *ops = (const struct salve_llm_ops *)desc->ops;
 	is_int(SALVE_KIND_LLM, desc->kind, "the plugin is an llm backend");
@@ -153,6 +153,21 @@ int main(void)
 	complete(ops, ctx, NULL, NULL, &res);
 	is_contains("carries no alert", res.text, "no context: an honest answer, not a crash");
 	free(res.text);
+
+	/* nobody wrote down what worked, but a runbook run is recorded as a full fix */
+	json_t *runbook_fix = json_loads(
+		"{\"alert\": {\"alert_name\": \"DiskFull\"},"
+		" \"similar\": [{\"alert_name\": \"DiskFull\", \"resolution\": {\"resolved\": true,"
+		"  \"what_worked\": [], \"executions\": [{\"runbook_name\": \"Clear disk\", \"outcome\": \"full\"},"
+		"   {\"runbook_name\": \"Restart\", \"outcome\": \"no_effect\"}]}}]}",
+		0, NULL);
+	complete(ops, ctx, runbook_fix, NULL, &res);
+	is_contains("1. the runbook **Clear disk** (worked in 1 of 1 resolved similar incident)", res.text,
+		    "a runbook run recorded as a full fix counts as what resolved it");
+	ok(res.text && !strstr(res.text, "**Restart** (worked") && !strstr(res.text, "No fix is recorded"),
+	   "a run with no effect does not");
+	free(res.text);
+	json_decref(runbook_fix);
 
 	/* every field of the wrong type, or null: still an answer */
 	json_t *odd = json_loads(
