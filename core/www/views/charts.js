@@ -9,6 +9,8 @@ import { h } from '../dom.js';
 
 const HEIGHT = 220;
 const STYLESHEET = '/ui/vendor/uplot/uPlot.min.css';
+// tick steps for counts: whole numbers only
+const WHOLE = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 
 function loadStylesheet() {
   if (document.querySelector(`link[href="${STYLESHEET}"]`)) return;
@@ -86,10 +88,10 @@ export function dailyChart(id, rows, label) {
       { label: 'Day', value: '{YYYY}-{MM}-{DD}' },
       { label: 'Executions', scale: 'n', stroke: colour('accent'), fill: colour('hover'), width: 2,
         paths: uPlot.paths.bars({ size: [0.7, 24] }), points: { show: false } },
-      { label: 'Success rate %', scale: 'pct', stroke: colour('ok'), width: 2, spanGaps: true,
+      { label: 'Success rate %', scale: 'pct', stroke: colour('ok'), fill: null, width: 2, points: { show: true, size: 6 },
         value: (u, v) => (v === null ? '—' : v + '%') },
     ],
-    axes: [axis({}), axis({ scale: 'n', label: 'Executions' }),
+    axes: [axis({}), axis({ scale: 'n', label: 'Executions', incrs: WHOLE }),
       axis({ scale: 'pct', side: 1, label: 'Success %', grid: { show: false }, values: (u, vs) => vs.map((v) => v + '%') })],
   });
   const box = h('div', { class: 'ins-chart-plot' });
@@ -111,7 +113,11 @@ export function weekChart(id, trending) {
   loadStylesheet();
   const names = trending.map((t) => t.alert_name);
   const data = [names.map((_, i) => i), trending.map((t) => t.last_week), trending.map((t) => t.this_week)];
-  const short = (s) => (s.length > 18 ? s.slice(0, 17) + '…' : s);
+  // as many characters of a name as fit under its pair of bars (~7 px each)
+  const short = (u, s) => {
+    const fit = Math.max(3, Math.floor(u.bbox.width / uPlot.pxRatio / names.length / 7));
+    return s.length > fit ? s.slice(0, fit - 1) + '…' : s;
+  };
   const build = () => ({
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
@@ -123,8 +129,8 @@ export function weekChart(id, trending) {
       { label: 'This week', stroke: colour('warn'), fill: colour('warn'), points: { show: false },
         paths: uPlot.paths.bars({ size: [0.35, 40], align: 1 }) },
     ],
-    axes: [axis({ splits: () => names.map((_, i) => i), values: (u, vs) => vs.map((i) => short(names[i] || '')) }),
-      axis({ label: 'Alerts' })],
+    axes: [axis({ splits: () => names.map((_, i) => i), values: (u, vs) => vs.map((i) => short(u, names[i] || '')) }),
+      axis({ label: 'Alerts', incrs: WHOLE })],
   });
   const box = h('div', { class: 'ins-chart-plot' });
   draw(box, build, data);
