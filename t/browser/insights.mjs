@@ -4,13 +4,17 @@
 //
 // PHASE=empty: a fresh install; every section of #/insights shows its
 // empty-state message (what to do to get figures), nothing "Loading..."
-// and no error box.
+// and no error box, and no chart is drawn.
+// Both: the vendored uPlot files are served with their content types.
 // PHASE=demo: with contrib/demo loaded; the page shows what the API
 // answers: the top performers' names, runs and success in the table, the
 // runbooks needing attention with their common issue, the rising alerts
-// with their week-on-week change, the overall helpfulness; the window
+// with their week-on-week change and chart, the daily series as a uPlot
+// chart (painted canvas, aria-label, a table row per day; redrawn in the
+// dark scheme), the overall helpfulness; the window
 // selector reloads with ?days=90; and RUNBOOK_ID's page has an insights
-// panel with its success and a link to the markdown improvement report.
+// panel with its success, its daily trend chart and a link to the markdown
+// improvement report.
 // Both: no console error and no uncaught page error.
 //
 // Environment: SALVE_URL, ADMIN_TOKEN, ADMIN_USER, PHASE, RUNBOOK_ID (demo),
@@ -65,6 +69,37 @@ async function text(page, sel) {
     return (await page.locator(sel).innerText()).replace(/\s+/g, ' ');
 }
 
+// The canvas of the chart figure sel: its size and how many of its pixels
+// are painted (uPlot leaves the background transparent).
+async function canvasInk(page, sel) {
+    await page.locator(`${sel} canvas`).first().waitFor({ state: 'attached', timeout: ACTION_MS });
+    return page.locator(`${sel} canvas`).first().evaluate((c) => {
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        for (let i = 3; i < px.length; i += 4) if (px[i] > 0) ink++;
+        return { w: c.width, h: c.height, ink };
+    });
+}
+
+async function assertChart(page, sel, rows) {
+    const c = await canvasInk(page, sel);
+    assert(c.w > 100 && c.h > 100 && c.ink > 500, `${sel}: canvas ${c.w}x${c.h} with ${c.ink} painted pixels`);
+    const label = await page.locator(`${sel} .ins-chart-plot`).getAttribute('aria-label');
+    assert(label && label.length > 20, `${sel}: aria-label '${label}'`);
+    const n = await page.locator(`${sel} details tbody tr`).count();
+    assert(n === rows, `${sel}: ${n} rows in its table of numbers for ${rows}`);
+}
+
+async function vendoredFiles(page) {
+    await check('the vendored uPlot is served: 200 with JavaScript and CSS content types', async () => {
+        const r = await page.evaluate(async () => Promise.all(['/ui/vendor/uplot/uPlot.esm.js', '/ui/vendor/uplot/uPlot.min.css']
+            .map(async (u) => { const x = await fetch(u); return { u, s: x.status, t: x.headers.get('content-type'), b: await x.text() }; })));
+        assert(r[0].s === 200 && /^text\/javascript/.test(r[0].t) && r[0].b.includes('export { uPlot as default }'),
+            `${r[0].u}: ${r[0].s} ${r[0].t}`);
+        assert(r[1].s === 200 && /^text\/css/.test(r[1].t) && r[1].b.includes('.uplot'), `${r[1].u}: ${r[1].s} ${r[1].t}`);
+    });
+}
+
 async function emptyPhase(page) {
     await check('#/insights on a fresh install loads every section without an error', async () => {
         await openInsights(page);
@@ -81,7 +116,14 @@ async function emptyPhase(page) {
         assert(/Nothing flaps/.test(fl), `flapping: '${fl}'`);
         const q = await text(page, '#insights-quality-empty');
         assert(/Rate an analysis/.test(q), `quality: '${q}'`);
+        const d = await text(page, '#insights-daily-empty');
+        assert(/appears with the first runbook run/.test(d), `daily: '${d}'`);
     });
+    await check('an empty history draws no chart', async () => {
+        const n = await page.locator('main .ins-chart, main canvas').count();
+        assert(n === 0, `${n} charts or canvases on an empty page`);
+    });
+    await vendoredFiles(page);
     await check('the nav has an Insights link, marked current', async () => {
         const a = page.locator('#nav a[data-nav="insights"]');
         assert((await a.getAttribute('aria-current')) === 'page', 'the Insights link is not aria-current');
@@ -131,6 +173,37 @@ async function demoPhase(page) {
         const want = up[0].change_pct === null ? 'new this week' : `+${Math.round(up[0].change_pct)}% this week`;
         assert(first.includes(up[0].alert_name) && first.includes(want), `first: '${first}', wanted ${up[0].alert_name} ${want}`);
     });
+    await check('the daily series is a chart of executions and success rate, with a row per day', async () => {
+        const daily = await api('/api/v1/insights/infinity/daily?days=30');
+        assert(daily.some((r) => r.executions > 0), 'the demo data has no execution in the last 30 days');
+        await assertChart(page, '#insights-daily-chart', daily.length);
+        const legend = (await page.locator('#insights-daily-chart .u-legend').innerText()).replace(/\s+/g, ' ');
+        assert(/Executions/.test(legend) && /Success rate/.test(legend), `legend '${legend}'`);
+    });
+    await check('the rising alerts are a week-on-week bar chart', async () => {
+        const up = trending.trending.filter((t) => t.direction === 'up' || t.direction === 'new');
+        assert(up.length > 0, 'the demo data has no rising alert');
+        await assertChart(page, '#insights-trending-chart', up.length);
+    });
+    await check('in the dark colour scheme the charts are redrawn with the dark palette', async () => {
+        const axisColour = () => page.locator('#insights-daily-chart canvas').first().evaluate((c) => {
+            // the legend marker of the first series carries the series colour
+            const m = c.closest('.uplot').querySelector('.u-series:nth-child(2) .u-marker');
+            return getComputedStyle(m).borderColor;
+        });
+        await page.emulateMedia({ colorScheme: 'light' });
+        const light = await axisColour();
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await page.waitForFunction((before) => {
+            const m = document.querySelector('#insights-daily-chart .u-series:nth-child(2) .u-marker');
+            return m && getComputedStyle(m).borderColor !== before;
+        }, light, { timeout: ACTION_MS }).catch(() => { throw new CheckFailed(`the series colour stays ${light} in the dark scheme`); });
+        const c = await canvasInk(page, '#insights-daily-chart');
+        assert(c.ink > 500, `the dark chart has ${c.ink} painted pixels`);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'insights-demo-dark.png'), fullPage: true });
+        await page.emulateMedia({ colorScheme: 'light' });
+    });
+    await vendoredFiles(page);
     await check('the analysis quality shows the overall helpfulness and one row per category', async () => {
         const helpful = await text(page, '#insights-helpful');
         assert(helpful === `${pct(quality.helpful_rate)} positive`, `'${helpful}' for ${pct(quality.helpful_rate)}`);
@@ -153,6 +226,8 @@ async function demoPhase(page) {
         assert(href === `/api/v1/runbooks/${RUNBOOK_ID}/improvement-report?format=markdown`, `href ${href}`);
         const r = await page.evaluate(async (h) => { const x = await fetch(h); return { s: x.status, t: await x.text() }; }, href);
         assert(r.s === 200 && r.t.startsWith('# Improvement report: '), `the link answers ${r.s}: ${r.t.slice(0, 80)}`);
+        const daily = await api(`/api/v1/insights/infinity/daily?days=30&runbook_id=${RUNBOOK_ID}`);
+        await assertChart(page, '#runbook-trend-chart', daily.length);
         await page.screenshot({ path: path.join(ARTIFACTS, 'insights-runbook.png'), fullPage: true });
     });
 }

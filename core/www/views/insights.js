@@ -2,10 +2,11 @@
 // runbooks, runbooks needing attention with their common issue and
 // suggestion, trending and flapping alerts, and AI analysis quality.  Each
 // section loads on its own, so one slow or failing figure leaves the rest.
-// Bars are plain elements sized in percent: no chart library is needed for
-// a share or a week-on-week pair.
+// Shares in tables are plain bars sized in percent; the daily series and the
+// week-on-week pairs are uPlot charts (charts.js) with their numbers beside.
 import { get, qs, enc, isAbort } from '../api.js';
 import { h, replace, errorBox } from '../dom.js';
+import { dailyChart, dailyHasData, weekChart } from './charts.js';
 
 const DAY_CHOICES = [7, 30, 90];
 
@@ -82,13 +83,11 @@ function trendingList(d) {
     parts.push(empty(d.trending.length ? 'No alert is rising: ' + d.trending.length + ' steady or falling.' : d.message ||
       'No alert reached the minimum count of ' + d.min_count + ' over the last two weeks.', 'insights-trending-empty'));
   } else {
-    const most = Math.max(...up.map((t) => Math.max(t.this_week, t.last_week)), 1);
+    parts.push(weekChart('insights-trending-chart', up));
     parts.push(h('ul', { class: 'ins-list', id: 'insights-trending' }, up.map((t) => h('li', null,
       h('div', null, h('strong', null, t.alert_name), t.pattern ? [' on ', h('code', null, t.pattern)] : null, ' ',
         h('span', { class: 'badge state-pending_approval' }, change(t))),
-      h('div', { class: 'ins-pair' },
-        h('span', { class: 'muted' }, 'last week ' + t.last_week), bar(t.last_week / most, 'last week ' + t.last_week, 'old'),
-        h('span', { class: 'muted' }, 'this week ' + t.this_week), bar(t.this_week / most, 'this week ' + t.this_week, 'warn'))))));
+      h('div', { class: 'ins-pair muted' }, 'last week ' + t.last_week + ' · this week ' + t.this_week)))));
   }
   parts.push(h('h3', null, 'Flapping'));
   parts.push(d.flapping.length ? h('ul', { class: 'ins-list', id: 'insights-flapping' }, d.flapping.map((f) => h('li', null,
@@ -121,6 +120,13 @@ function qualityBlock(d) {
         h('td', null, String(c.feedback))))))));
 }
 
+function dailyBlock(rows) {
+  if (!dailyHasData(rows)) {
+    return empty('No executions in this window yet: the daily series appears with the first runbook run.', 'insights-daily-empty');
+  }
+  return dailyChart('insights-daily-chart', rows, 'Executions and success rate per day');
+}
+
 // Loads path and fills each box with what its builder makes of the answer,
 // or with the error.
 async function fill(ctx, path, boxes) {
@@ -142,6 +148,8 @@ export async function render(root, ctx) {
   select.addEventListener('change', () => ctx.navigate('#/insights' + qs({ days: select.value })));
   const top = section('insights-top-panel', 'Top performing runbooks (last ' + days + ' days)',
     'Ranked by the lower bound of their success rate, so 45 of 50 comes before 1 of 1.');
+  const daily = section('insights-daily-panel', 'Executions and success rate per day (last ' + days + ' days)',
+    'Bars: runbook executions started that day. Line: the share of that day\'s outcome reports that resolved the issue.');
   const attention = section('insights-attention-panel', '⚠️ Runbooks needing attention');
   const trending = section('insights-trending-panel', '📈 Trending alerts (increasing frequency)',
     'This week (today and the 6 days before) against the 7 days before that.');
@@ -150,11 +158,12 @@ export async function render(root, ctx) {
   replace(root,
     h('div', { class: 'page-head' }, h('h1', null, '📊 Learning insights'), h('span', { class: 'spacer' }),
       h('label', { class: 'inline-label' }, h('span', null, 'Window'), select)),
-    top.el, attention.el, h('div', { class: 'grid2' }, trending.el, quality.el));
+    daily.el, top.el, attention.el, h('div', { class: 'grid2' }, trending.el, quality.el));
 
   const q = qs({ days });
   await Promise.all([
     fill(ctx, '/api/v1/insights/runbooks' + q, [[top.body, topTable], [attention.body, attentionList]]),
+    fill(ctx, '/api/v1/insights/infinity/daily' + q, [[daily.body, dailyBlock]]),
     fill(ctx, '/api/v1/insights/trending', [[trending.body, trendingList]]),
     fill(ctx, '/api/v1/insights/analysis-quality' + q, [[quality.body, qualityBlock]]),
   ]);

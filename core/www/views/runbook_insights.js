@@ -1,16 +1,17 @@
 // The insights panel of a runbook's page: success, time to resolution,
-// trend, common issues and the improvement report's recommendations, with
-// links to the whole report (JSON and markdown).
+// trend (charted per day), common issues and the improvement report's
+// recommendations, with links to the whole report (JSON and markdown).
 import { get, enc, isAbort } from '../api.js';
 import { h, replace, errorBox } from '../dom.js';
 import { pct, bar } from './insights.js';
+import { dailyChart, dailyHasData } from './charts.js';
 
 function list(title, items, fmt) {
   if (!items || !items.length) return null;
   return [h('h3', null, title), h('ul', { class: 'ins-list' }, items.map((x) => h('li', null, fmt(x))))];
 }
 
-function body(ins, report, base) {
+function body(ins, report, daily, base) {
   const t = ins.time_to_resolution;
   const tr = ins.trend;
   const links = h('p', null, 'Improvement report: ',
@@ -27,6 +28,7 @@ function body(ins, report, base) {
         t.p50_minutes.toFixed(1) + ' · p90 ' + t.p90_minutes.toFixed(1) : h('span', { class: 'muted' }, 'not reported')),
       h('dt', null, 'Trend'), h('dd', null, tr.direction + (tr.previous.success_rate !== null
         ? ' (was ' + pct(tr.previous.success_rate) + ' in the ' + ins.days + ' days before)' : ''))),
+    dailyHasData(daily) ? dailyChart('runbook-trend-chart', daily, 'This runbook\'s executions and success rate per day') : null,
     list('Recommendations', report.recommendations, (r) => [h('strong', null, r.text), h('span', { class: 'muted' }, ' — ' + r.evidence)]),
     list('Where it fails', report.failure_patterns, (f) => f.text),
     list('Where it works', report.success_factors, (f) => f.text),
@@ -40,8 +42,9 @@ export function panel(ctx, id) {
   const box = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
   const el = h('section', { class: 'panel', id: 'runbook-insights' }, h('h2', null, 'Insights (last 30 days)'), box);
   Promise.all([get(base + '/insights?days=30', { signal: ctx.signal }),
-    get(base + '/improvement-report?days=30', { signal: ctx.signal })])
-    .then(([ins, report]) => { if (ctx.alive) replace(box, body(ins, report, base)); })
+    get(base + '/improvement-report?days=30', { signal: ctx.signal }),
+    get('/api/v1/insights/infinity/daily?days=30&runbook_id=' + enc(id), { signal: ctx.signal })])
+    .then(([ins, report, daily]) => { if (ctx.alive) replace(box, body(ins, report, daily, base)); })
     .catch((e) => { if (ctx.alive && !isAbort(e)) replace(box, errorBox(e)); });
   if (ctx.query.get('insights')) requestAnimationFrame(() => el.scrollIntoView());
   return el;
