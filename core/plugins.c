@@ -163,6 +163,11 @@ static struct salve_plugin *add_entry(const char *name, const char *path, int re
 
 static void unload(struct salve_plugin *p)
 {
+	/* initialised but never started (--check-config, the CLI): stop frees
+	 * what init allocated */
+	if (p->stop_due && p->desc.stop && p->ctx)
+		p->desc.stop(p, p->ctx);
+	p->stop_due = 0;
 	if (p->ctx) {
 		config_table_free(p->desc.config, p->ctx);
 		free(p->ctx);
@@ -202,6 +207,7 @@ static int load_one(struct salve_config *cfg, struct salve_plugin *p, int init)
 		p->state = PLUGIN_INIT_FAILED;
 		goto failed;
 	}
+	p->stop_due = 1;
 	log_info("plugin %s %s loaded from %s", p->name, p->desc.version ? p->desc.version : "", p->path);
 	return 0;
 
@@ -290,10 +296,12 @@ void plugins_stop(void)
 {
 	for (size_t i = count; i-- > 0;) {
 		struct salve_plugin *p = table[i];
-		if (p->state == PLUGIN_RUNNING && p->desc.stop)
+		if (p->state == PLUGIN_RUNNING && p->desc.stop && p->stop_due)
 			p->desc.stop(p, p->ctx);
-		if (p->state == PLUGIN_RUNNING)
+		if (p->state == PLUGIN_RUNNING) {
 			p->state = PLUGIN_READY;
+			p->stop_due = 0;
+		}
 	}
 }
 

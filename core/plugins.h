@@ -23,6 +23,7 @@ struct salve_plugin {
 	void *ctx;
 	int required;
 	enum plugin_state state;
+	int stop_due;       /* init ran and stop has not: unload calls stop */
 	char reason[768];
 };
 

@@ -114,11 +114,11 @@ static void interactive(struct salve_request *req, void *ud)
 		return;
 	}
 	rc = alerts_acknowledge(http_request_db(req), value, actor, "acknowledged in Slack", &alert);
+	if (rc == -ENOENT || rc == -EINVAL)
+		salve_respond_error(req, 404, "not_found", "no alert %s", value); /* value lives in payload */
 	json_decref(payload);
-	if (rc == -ENOENT || rc == -EINVAL) {
-		salve_respond_error(req, 404, "not_found", "no alert %s", value);
+	if (rc == -ENOENT || rc == -EINVAL)
 		return;
-	}
 	if (rc < 0) {
 		http_respond_db_unavailable(req);
 		return;

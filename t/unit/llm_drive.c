@@ -185,6 +185,12 @@ int main(int argc, char **argv)
 	if (rc) {
 		print_log();
 		printf("init=%d\n", rc);
+		if (p)
+			mock_plugin_free(p);
+		json_decref(req.context);
+		for (size_t i = 0; i < nowned; i++)
+			free(owned[i]);
+		mock_reset();
 		return 2;
 	}
 	const struct salve_llm_ops *ops = (const struct salve_llm_ops *)desc->ops;

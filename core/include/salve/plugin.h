@@ -227,6 +227,9 @@ struct salve_plugin_desc {
 	 * side effects other than registering. */
 	int (*init)(struct salve_plugin *p, void *ctx);
 	int (*start)(struct salve_plugin *p, void *ctx);
+	/* Frees what init and start allocated.  Also called once after init
+	 * when start never ran (salved --check-config, salvectl), so it must
+	 * cope with a plugin that was never started. */
 	void (*stop)(struct salve_plugin *p, void *ctx);
 	const struct salve_ops_header *ops;
 	void *reserved[6];       /* must be zero */
