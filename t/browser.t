@@ -27,16 +27,6 @@ browser_require_tools
 
 # --- salved with an embed section, and the pages' origins -----------------------------------
 
-# tiny: wait_for SECONDS CMD... polls CMD every 0.1 s
-wait_for() {
-    local limit=$(($1 * 10)) i
-    shift
-    for ((i = 0; i < limit; i++)); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
 jpy() {
     "$PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[2])

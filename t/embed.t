@@ -23,16 +23,6 @@ d = json.loads(sys.argv[2])
 v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
 }
-wait_for() {
-    local limit=$(($1 * 10)) i
-    shift
-    for ((i = 0; i < limit; i++)); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
-
 # fetch METHOD URL [curl args...]: sets STATUS, BODY and HEADERS (lower-cased names).
 fetch() {
     local method=$1 url=$2

@@ -27,17 +27,6 @@ token() {
         bail_out "salvectl token create for $2 failed"
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.1 s.
-wait_for() {
-    local limit=$(($1 * 10)) i
-    shift
-    for ((i = 0; i < limit; i++)); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
-
 state_of() { salve_psql -c "SELECT state FROM executions WHERE id = '$1'"; }
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
 

@@ -22,17 +22,6 @@ v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_for() {
-    local tries=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
-
 row() { salve_psql -c "SELECT $2 FROM outbox WHERE consumer = 'script:$1' ORDER BY id LIMIT 1"; }
 row_is() { [ "$(row "$1" status)" = "$2" ]; }
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }

@@ -331,6 +331,18 @@ salve_psql() {
     _salve_pg "$SALVE_TEST_DB" -At "$@"
 }
 
+# wait_for SECONDS CMD...: polls CMD (its output discarded) every 0.1 s until
+# it succeeds; fails after SECONDS.
+wait_for() {
+    local tries=$(($1 * 10))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 salve_free_port() {
     if command -v python3 >/dev/null 2>&1; then
