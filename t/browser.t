@@ -27,13 +27,6 @@ browser_require_tools
 
 # --- salved with an embed section, and the pages' origins -----------------------------------
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
 FRAMER_PORT=$(salve_free_port) || bail_out "no free port for the framer page"
 OTHER_PORT=$(salve_free_port) || bail_out "no free port for the other page"
 [ "$FRAMER_PORT" != "$OTHER_PORT" ] || OTHER_PORT=$(salve_free_port)

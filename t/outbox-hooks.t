@@ -15,13 +15,6 @@ OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 NL=$'\n'
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
 row() { salve_psql -c "SELECT $2 FROM outbox WHERE consumer = 'script:$1' ORDER BY id LIMIT 1"; }
 row_is() { [ "$(row "$1" status)" = "$2" ]; }
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }

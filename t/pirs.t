@@ -9,17 +9,9 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 wait_lines() { # FILE N: up to 10 s for FILE to have N lines
     for ((i = 0; i < 100; i++)); do
@@ -27,12 +19,6 @@ wait_lines() { # FILE N: up to 10 s for FILE to have N lines
         sleep 0.1
     done
     return 1
-}
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
 }
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
 
@@ -46,10 +32,10 @@ done
 plan 38
 
 salve_start_daemon $'workers:\n  poll_interval_ms: 100\nscheduler:\n  interval: 1'
-RITA=$(token responder rita)
-BOB=$(token responder bob)
-EDDIE=$(token editor eddie)
-VIC=$(token viewer vic)
+RITA=$(salve_user_token responder rita)
+BOB=$(salve_user_token responder bob)
+EDDIE=$(salve_user_token editor eddie)
+VIC=$(salve_user_token viewer vic)
 
 ALERT=$(salve_psql -c "INSERT INTO alerts (source, fingerprint, alert_name, severity, status, starts_at, ends_at,
         acknowledged_by, acknowledged_at)

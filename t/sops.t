@@ -9,17 +9,9 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 wait_lines() {
     for ((i = 0; i < 100; i++)); do
@@ -27,12 +19,6 @@ wait_lines() {
         sleep 0.1
     done
     return 1
-}
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
 }
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
 status_of() { salve_psql -c "SELECT status FROM sop_documents WHERE id = '$1'"; }
@@ -44,9 +30,9 @@ chmod +x "$HOOKS/sop.changed.d/10-record"
 plan 51
 
 salve_start_daemon $'workers:\n  poll_interval_ms: 100'
-EDDIE=$(token editor eddie)
-RITA=$(token responder rita)
-VIC=$(token viewer vic)
+EDDIE=$(salve_user_token editor eddie)
+RITA=$(salve_user_token responder rita)
+VIC=$(salve_user_token viewer vic)
 
 RUNBOOK=$(salve_psql -c "INSERT INTO runbooks (name, steps) VALUES ('Restart service', '[]') RETURNING id" | head -n 1)
 SOP=$(salve_psql -c "INSERT INTO knowledge_articles (title, slug, category, content, related_runbooks, version)

@@ -29,13 +29,6 @@ ok "the UI's pages are in core/www (index.html, app.js)" \
 
 # --- salved serving core/www, the users ------------------------------------------------------
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
 # www_dir: t/lib/tap.sh's config names it for every test once the UI is in;
 # until then, here
 WWW=

@@ -3,14 +3,6 @@
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
-# jpy EXPR JSON: EXPR evaluated with d the parsed JSON.
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
 # The test plugins: the Alertmanager source and the llm fixture.
 analysis_plugins() {
     local dir=$TEST_TMPDIR/plugins

@@ -343,6 +343,15 @@ wait_for() {
     done
 }
 
+# jpy EXPR JSON: prints EXPR, a Python expression of d (JSON parsed): a
+# string as it is, anything else as JSON.
+jpy() {
+    python3 -c 'import json, sys
+d = json.loads(sys.argv[2])
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 salve_free_port() {
     if command -v python3 >/dev/null 2>&1; then
@@ -502,6 +511,14 @@ salve_stop_daemon() {
     { wait "$pid"; } 2>/dev/null || rc=$?
     SALVE_PID=
     return "$rc"
+}
+
+# salve_user_token ROLE USER: a new user USER with ROLE, and a token for it.
+salve_user_token() {
+    "$top_builddir/core/salvectl" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
+        bail_out "salvectl user add $2 failed"
+    "$top_builddir/core/salvectl" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
+        bail_out "salvectl token create for $2 failed"
 }
 
 # salve_admin_token [NAME]: creates the admin user NAME (default "admin") if
