@@ -12,14 +12,6 @@ set -euo pipefail
 OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 
-lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-wait_lines() {
-    for ((i = 0; i < 100; i++)); do
-        [ "$(lines "$1")" -ge "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
 status_of() { salve_psql -c "SELECT status FROM sop_documents WHERE id = '$1'"; }
 
@@ -83,7 +75,7 @@ as "$EDDIE" POST "/api/v1/sops/$OTHER/transition" '{"to":"approved"}'
 is "409 deprecated" "$HTTP_STATUS $(status_of "$OTHER")" "deprecated -> approved is refused"
 as "$EDDIE" POST "/api/v1/sops/$OTHER/transition" '{"to":"draft"}'
 is "200 draft" "$HTTP_STATUS $(status_of "$OTHER")" "deprecated -> draft revives it"
-ok "sop.changed reaches the stakeholders' hook" wait_lines "$OUT/sop.changed.log" 4
+ok "sop.changed reaches the stakeholders' hook" wait_for 10 file_has_lines "$OUT/sop.changed.log" 4
 is "status draft pending_review eddie first version" \
     "$(jpy '"%s %s %s %s %s" % (d["change"], d["from"], d["to"], d["by"], d["comment"])' "$(head -n 1 "$OUT/sop.changed.log")")" \
     "its payload says what changed, from what to what, by whom and why"
@@ -99,7 +91,7 @@ is t "$(salve_psql -c "SELECT abs(extract(epoch FROM next_review_at - (last_revi
 as "$EDDIE" PUT "/api/v1/sops/service-restart" '{"review_frequency_days":0,"owner":7}'
 is "422 owner review_frequency_days" "$HTTP_STATUS $(jpy '" ".join(sorted(f["field"] for f in d["error"]["fields"]))' "$HTTP_BODY")" \
     "bad metadata answers 422 naming the fields"
-wait_lines "$OUT/sop.changed.log" 5 || true
+wait_for 10 file_has_lines "$OUT/sop.changed.log" 5 || true
 is "bob,carol" "$(jpy '",".join(d["stakeholders"])' "$(tail -n 1 "$OUT/sop.changed.log")")" \
     "the change event carries the stakeholders to notify"
 salve_psql -c "UPDATE sop_metadata SET next_review_at = now() - interval '2 days' WHERE article_id = '$SOP'" >/dev/null

@@ -352,6 +352,11 @@ v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
 }
 
+# file_lines FILE: how many lines FILE has (0 when it does not exist yet).
+file_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# file_has_lines FILE N: FILE has at least N lines (for wait_for).
+file_has_lines() { [ "$(file_lines "$1")" -ge "$2" ]; }
+
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 salve_free_port() {
     if command -v python3 >/dev/null 2>&1; then
