@@ -48,12 +48,6 @@
 
 #define ERRLEN 512
 
-static const char *user_of(struct salve_request *req)
-{
-	const char *u = salve_request_user(req);
-	return u ? u : "unknown";
-}
-
 /* "slug: taken" → {"field": "slug", "message": "taken"} */
 static json_t *field_error(const char *err)
 {
@@ -90,32 +84,6 @@ void articles_respond_failure(struct salve_request *req, int rc, const char *err
 	default:
 		salve_respond_error(req, 500, "internal", "%s", err[0] ? err : "the knowledge store failed (see the log)");
 	}
-}
-
-static json_t *body_object(struct salve_request *req, int empty_ok, const char *expected)
-{
-	size_t len;
-	const char *text = salve_request_body(req, &len);
-	json_error_t jerr;
-	json_t *body;
-
-	if (!len && empty_ok)
-		return json_object();
-	if (!len) {
-		salve_respond_error(req, 400, "invalid_json", "expected a JSON object: %s", expected);
-		return NULL;
-	}
-	if (!(body = json_loadb(text, len, 0, &jerr))) {
-		salve_respond_error(req, 400, "invalid_json", "line %d, column %d: %s", jerr.line, jerr.column,
-				    jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(body)) {
-		json_decref(body);
-		salve_respond_error(req, 400, "invalid_json", "expected a JSON object: %s", expected);
-		return NULL;
-	}
-	return body;
 }
 
 json_t *articles_request_visible(struct salve_request *req, struct kb s, const char *slug)
@@ -182,8 +150,8 @@ static void announce(struct salve_request *req, json_t *saved, int created)
 	snprintf(link, sizeof(link), "/ui/#/kb/%s", slug);
 	events = json_pack("[{s:s,s:O,s:O,s:O,s:O,s:s,s:b,s:s}]", "slug", slug, "title", json_object_get(saved, "title"),
 			   "version", json_object_get(saved, "version"), "category", json_object_get(saved, "category"),
-			   "visibility", json_object_get(saved, "visibility"), "editor", user_of(req), "created",
-			   created, "link", link);
+			   "visibility", json_object_get(saved, "visibility"), "editor", http_request_actor(req),
+			   "created", created, "link", link);
 	if (hooks_durable(ev)) {
 		if (!(db = http_request_db(req)) || hooks_enqueue(db, ev, events) < 0)
 			log_error("article.published for %s version %" JSON_INTEGER_FORMAT " was not queued: the database failed",
@@ -197,7 +165,7 @@ static void announce(struct salve_request *req, json_t *saved, int created)
 
 static void add_viewer(struct salve_request *req, json_t *filter)
 {
-	json_object_set_new(filter, "viewer", json_string(user_of(req)));
+	json_object_set_new(filter, "viewer", json_string(http_request_actor(req)));
 	json_object_set_new(filter, "viewer_role", json_integer(http_request_role(req)));
 }
 
@@ -247,10 +215,10 @@ static void create_article(struct salve_request *req, void *ud)
 	int rc;
 
 	(void)ud;
-	if (!(body = body_object(req, 0, "an article, e.g. {\"title\": \"Disk full\", \"content\": \"...\"}")))
+	if (!(body = http_body_object(req, 0, "an article, e.g. {\"title\": \"Disk full\", \"content\": \"...\"}")))
 		return;
-	rc = s.ops->put(s.ctx, body, user_of(req), json_string_value(json_object_get(body, "edit_summary")), 0,
-			&saved, err, sizeof(err));
+	rc = s.ops->put(s.ctx, body, http_request_actor(req), json_string_value(json_object_get(body, "edit_summary")),
+			0, &saved, err, sizeof(err));
 	json_decref(body);
 	if (rc < 0) {
 		articles_respond_failure(req, rc, err);
@@ -347,7 +315,7 @@ static void update_article(struct salve_request *req, void *ud)
 	int rc;
 
 	(void)ud;
-	if (!(body = body_object(req, 0, "the article's fields")))
+	if (!(body = http_body_object(req, 0, "the article's fields")))
 		return;
 	if (expected_version(req, body, &version) < 0 || !(current = articles_request_visible(req, s, slug))) {
 		json_decref(body);
@@ -363,8 +331,8 @@ static void update_article(struct salve_request *req, void *ud)
 		return;
 	}
 	json_object_set_new(body, "slug", json_string(slug));
-	rc = s.ops->put(s.ctx, body, user_of(req), json_string_value(json_object_get(body, "edit_summary")), version,
-			&saved, err, sizeof(err));
+	rc = s.ops->put(s.ctx, body, http_request_actor(req), json_string_value(json_object_get(body, "edit_summary")),
+			version, &saved, err, sizeof(err));
 	json_decref(body);
 	if (rc < 0) {
 		articles_respond_failure(req, rc, err);
@@ -497,7 +465,7 @@ static void rollback_article(struct salve_request *req, void *ud)
 	int rc;
 
 	(void)ud;
-	if (!(body = body_object(req, 0, "{\"version\": 2}")))
+	if (!(body = http_body_object(req, 0, "{\"version\": 2}")))
 		return;
 	if (!(current = articles_request_visible(req, s, slug))) {
 		json_decref(body);
@@ -526,7 +494,7 @@ static void rollback_article(struct salve_request *req, void *ud)
 		json_incref(doc);
 	json_object_set_new(doc, "slug", json_string(slug));
 	snprintf(summary, sizeof(summary), "rollback to version %s", num);
-	rc = s.ops->put(s.ctx, doc, user_of(req), summary, expect, &saved, err, sizeof(err));
+	rc = s.ops->put(s.ctx, doc, http_request_actor(req), summary, expect, &saved, err, sizeof(err));
 	json_decref(doc);
 	if (rc < 0) {
 		articles_respond_failure(req, rc, err);
@@ -552,7 +520,7 @@ static void vote_helpful(struct salve_request *req, void *ud)
 	int rc;
 
 	(void)ud;
-	if (!(body = body_object(req, 1, "{\"helpful\": true}")))
+	if (!(body = http_body_object(req, 1, "{\"helpful\": true}")))
 		return;
 	helpful = json_object_get(body, "helpful");
 	if (helpful && !json_is_boolean(helpful)) {
@@ -571,7 +539,7 @@ static void vote_helpful(struct salve_request *req, void *ud)
 		return;
 	}
 	json_decref(current);
-	rc = vote(s.ctx, slug, user_of(req), !helpful || json_is_true(helpful), &count, err, sizeof(err));
+	rc = vote(s.ctx, slug, http_request_actor(req), !helpful || json_is_true(helpful), &count, err, sizeof(err));
 	if (rc < 0)
 		articles_respond_failure(req, rc, err);
 	else
@@ -681,12 +649,12 @@ static void list_templates(struct salve_request *req, void *ud)
 
 	(void)ud;
 	strftime(date, sizeof(date), "%Y-%m-%d", gmtime_r(&now, &tm));
-	salve_respond_json(req, 200, json_pack("{s:o}", "templates", article_templates(user_of(req), date)));
+	salve_respond_json(req, 200, json_pack("{s:o}", "templates", article_templates(http_request_actor(req), date)));
 }
 
 static void preview(struct salve_request *req, void *ud)
 {
-	json_t *body = body_object(req, 0, "{\"content\": \"markdown\"}"), *content;
+	json_t *body = http_body_object(req, 0, "{\"content\": \"markdown\"}"), *content;
 	char err[ERRLEN] = "", *html = NULL;
 	PGconn *db;
 	int rc;

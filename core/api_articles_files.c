@@ -21,12 +21,6 @@
 
 #define ERRLEN 512
 
-static const char *user_of(struct salve_request *req)
-{
-	const char *u = salve_request_user(req);
-	return u ? u : "unknown";
-}
-
 /* Saves one imported article through the store: "added", "changed",
  * "unchanged", or NULL with err. */
 static const char *import_one(struct salve_request *req, struct kb kb, json_t *article, char *err, size_t errlen)
@@ -52,7 +46,7 @@ static const char *import_one(struct salve_request *req, struct kb kb, json_t *a
 		return NULL;
 	}
 	if (rc == -ENOENT) {
-		rc = kb.ops->put(kb.ctx, article, user_of(req), "import", 0, NULL, err, errlen);
+		rc = kb.ops->put(kb.ctx, article, http_request_actor(req), "import", 0, NULL, err, errlen);
 		return rc == 0 ? "added" : NULL;
 	}
 	if (rc < 0)
@@ -62,7 +56,7 @@ static const char *import_one(struct salve_request *req, struct kb kb, json_t *a
 		return "unchanged";
 	}
 	json_object_set_new(article, "slug", json_string(slug));
-	rc = kb.ops->put(kb.ctx, article, user_of(req), "import",
+	rc = kb.ops->put(kb.ctx, article, http_request_actor(req), "import",
 			 (long)json_integer_value(json_object_get(stored, "version")), NULL, err, errlen);
 	json_decref(stored);
 	return rc == 0 ? "changed" : NULL;
@@ -140,8 +134,8 @@ static json_t *exported(json_t *article)
 static void export_all(struct salve_request *req, void *ud)
 {
 	struct kb kb = kb_current();
-	json_t *filter = json_pack("{s:i,s:s,s:i}", "limit", ARTICLES_MAX_LIMIT, "viewer", user_of(req), "viewer_role",
-				   http_request_role(req));
+	json_t *filter = json_pack("{s:i,s:s,s:i}", "limit", ARTICLES_MAX_LIMIT, "viewer", http_request_actor(req),
+				   "viewer_role", http_request_role(req));
 	json_t *list = json_array(), *page = NULL, *item;
 	char err[ERRLEN] = "";
 	size_t i;

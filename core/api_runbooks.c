@@ -21,12 +21,6 @@
 #include "runbooks.h"
 #include "template.h"
 
-static const char *user_of(struct salve_request *req)
-{
-	const char *u = salve_request_user(req);
-	return u ? u : "unknown";
-}
-
 static int param_number(struct salve_request *req, const char *name, const char *what, long *out)
 {
 	return http_number(req, name, salve_request_param(req, name), what, out);
@@ -40,34 +34,6 @@ static void respond_failure(struct salve_request *req, int rc, const char *what,
 		http_respond_db_unavailable(req);
 	else
 		salve_respond_error(req, 500, "internal", "the %s could not be read or stored (see the log)", what);
-}
-
-/* The body as a JSON object: NULL after answering 400.  An empty body is
- * {} when empty_ok. */
-static json_t *body_object(struct salve_request *req, int empty_ok, const char *expected)
-{
-	size_t len;
-	const char *text = salve_request_body(req, &len);
-	json_error_t jerr;
-	json_t *body;
-
-	if (!len && empty_ok)
-		return json_object();
-	if (!len) {
-		salve_respond_error(req, 400, "invalid_json", "expected a JSON object: %s", expected);
-		return NULL;
-	}
-	if (!(body = json_loadb(text, len, 0, &jerr))) {
-		salve_respond_error(req, 400, "invalid_json", "line %d, column %d: %s", jerr.line, jerr.column,
-				    jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(body)) {
-		json_decref(body);
-		salve_respond_error(req, 400, "invalid_json", "expected a JSON object: %s", expected);
-		return NULL;
-	}
-	return body;
 }
 
 static void respond_fields(struct salve_request *req, const char *code, const char *what, json_t *errors)
@@ -86,7 +52,7 @@ static void respond_fields(struct salve_request *req, const char *code, const ch
 /* The body validated: 0 with *spec, or -1 after answering. */
 static int read_runbook(struct salve_request *req, json_t **spec, int *version)
 {
-	json_t *body = body_object(req, 0, "a runbook"), *errors;
+	json_t *body = http_body_object(req, 0, "a runbook"), *errors;
 
 	*spec = NULL;
 	if (!body)
@@ -158,7 +124,7 @@ static void create_runbook(struct salve_request *req, void *ud)
 		http_respond_db_unavailable(req);
 		return;
 	}
-	rc = runbooks_create(db, spec, user_of(req), &doc);
+	rc = runbooks_create(db, spec, http_request_actor(req), &doc);
 	if (rc == -EEXIST) {
 		salve_respond_error(req, 409, "duplicate_name", "a runbook named \"%s\" exists already",
 				    json_string_value(json_object_get(spec, "name")));
@@ -209,7 +175,7 @@ static void update_runbook(struct salve_request *req, void *ud)
 		http_respond_db_unavailable(req);
 		return;
 	}
-	rc = runbooks_update(db, id, spec, user_of(req), version, &doc, &changed);
+	rc = runbooks_update(db, id, spec, http_request_actor(req), version, &doc, &changed);
 	if (rc == -EEXIST)
 		salve_respond_error(req, 409, "duplicate_name", "another runbook is named \"%s\"",
 				    json_string_value(json_object_get(spec, "name")));
@@ -240,7 +206,7 @@ static void delete_runbook(struct salve_request *req, void *ud)
 		http_respond_db_unavailable(req);
 		return;
 	}
-	if ((rc = runbooks_delete(db, id, user_of(req), &doc)) < 0) {
+	if ((rc = runbooks_delete(db, id, http_request_actor(req), &doc)) < 0) {
 		respond_failure(req, rc, "runbook", id);
 		return;
 	}
@@ -353,7 +319,7 @@ static void dry_run(struct salve_request *req, void *ud)
 
 	(void)ud;
 	if (param_number(req, "id", "a runbook id", &id) < 0 ||
-	    !(body = body_object(req, 1, "{\"alert_id\": \"...\"} or {\"variables\": {...}}")))
+	    !(body = http_body_object(req, 1, "{\"alert_id\": \"...\"} or {\"variables\": {...}}")))
 		return;
 	if (!(db = http_request_db(req))) {
 		json_decref(body);

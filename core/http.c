@@ -288,6 +288,38 @@ int http_number(struct salve_request *req, const char *name, const char *text, c
 	return 0;
 }
 
+json_t *http_body_object(struct salve_request *req, int empty_ok, const char *expected)
+{
+	size_t len;
+	const char *text = salve_request_body(req, &len);
+	json_error_t jerr;
+	json_t *body;
+
+	if (!len && empty_ok)
+		return json_object();
+	if (!len) {
+		salve_respond_error(req, 400, "invalid_json", "expected a JSON object: %s", expected);
+		return NULL;
+	}
+	if (!(body = json_loadb(text, len, 0, &jerr))) {
+		salve_respond_error(req, 400, "invalid_json", "line %d, column %d: %s", jerr.line, jerr.column,
+				    jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(body)) {
+		json_decref(body);
+		salve_respond_error(req, 400, "invalid_json", "expected a JSON object: %s", expected);
+		return NULL;
+	}
+	return body;
+}
+
+const char *http_request_actor(struct salve_request *req)
+{
+	const char *u = salve_request_user(req);
+	return u ? u : "unknown";
+}
+
 int http_query_by_id(struct salve_request *req, const char *sql, const char *what, PGresult **res)
 {
 	const char *params[] = { salve_request_param(req, "id") };

@@ -72,5 +72,11 @@ int http_number(struct salve_request *req, const char *name, const char *text, c
 int http_query_by_id(struct salve_request *req, const char *sql, const char *what, PGresult **res);
 /* The standard answer when the database is away: 503, so clients retry. */
 int http_respond_db_unavailable(struct salve_request *req);
+/* The request body as a JSON object, or NULL after answering 400
+ * invalid_json ("expected a JSON object: <expected>", or where the JSON
+ * breaks).  An empty body is {} when empty_ok. */
+json_t *http_body_object(struct salve_request *req, int empty_ok, const char *expected);
+/* The caller's user name for authorship and audit: "unknown" when none. */
+const char *http_request_actor(struct salve_request *req);
 
 #endif

@@ -72,7 +72,7 @@ am_post firing 2026-11-30T01:00:00Z 0001-01-01T00:00:00Z db-1:9100
 ALERT=$(alert_id db-1:9100)
 api POST "/api/v1/alerts/$ALERT/acknowledge" '{"comment":"cleaning up"}' >/dev/null
 is 200 "$HTTP_STATUS" "the alert is acknowledged in salve"
-ok "a silence is created and its id recorded" wait_until 20 has_silence "$ALERT"
+ok "a silence is created and its id recorded" wait_for 20 has_silence "$ALERT"
 SILENCE=$(silence_of "$ALERT")
 silence=$(am_silence "$SILENCE" || true)
 is active "$(py 'd["status"]["state"]' "$silence")" "Alertmanager holds it, active"
@@ -88,7 +88,7 @@ is 3600 "$(py 'str(round((__import__("datetime").datetime.fromisoformat(d["endsA
 # --- resolve -> expired ----------------------------------------------------------------
 
 am_post resolved 2026-11-30T01:00:00Z 2026-11-30T01:20:00Z db-1:9100
-ok "the alert's resolution expires the silence in Alertmanager" wait_until 20 am_state_is "$SILENCE" expired
+ok "the alert's resolution expires the silence in Alertmanager" wait_for 20 am_state_is "$SILENCE" expired
 is t "$(salve_psql -c "SELECT expired_at IS NOT NULL FROM alertmanager_silences WHERE alert_id = '$ALERT'")" \
     "and salve records it expired"
 
@@ -105,11 +105,11 @@ failed_once() {
                         WHERE event = 'alert.acknowledged' AND consumer = 'plugin:source_alertmanager'
                         AND payload->'alert'->>'id' = '$ALERT2'")" = t ]
 }
-ok "with Alertmanager away the acknowledgement waits in the outbox" wait_until 20 failed_once
+ok "with Alertmanager away the acknowledgement waits in the outbox" wait_for 20 failed_once
 like 'creating the silence failed: .* \(will retry\)' "$(cat "$SALVE_LOG")" "and the log says why"
 peer_start_alertmanager "$AM_DIR" "$AM_PORT" || bail_out "prometheus-alertmanager did not restart"
 am_push 2026-11-30T02:00:00Z "$FAR" db-2:9100   # it keeps silences across restarts, not alerts
-ok "once Alertmanager is back the silence is created" wait_until 30 has_silence "$ALERT2"
+ok "once Alertmanager is back the silence is created" wait_for 30 has_silence "$ALERT2"
 ok "and it is there" am_state_is "$(silence_of "$ALERT2")" active
 
 # --- resolved in Alertmanager while silenced ------------------------------------------
@@ -118,12 +118,12 @@ am_push 2026-11-30T03:00:00Z "$FAR" db-3:9100
 am_post firing 2026-11-30T03:00:00Z 0001-01-01T00:00:00Z db-3:9100
 ALERT3=$(alert_id db-3:9100)
 api POST "/api/v1/alerts/$ALERT3/acknowledge" '{}' >/dev/null
-ok "a third alert is silenced" wait_until 20 has_silence "$ALERT3"
+ok "a third alert is silenced" wait_for 20 has_silence "$ALERT3"
 SILENCE3=$(silence_of "$ALERT3")
 am_push 2026-11-30T03:00:00Z "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)" db-3:9100
 alert_status_is() { [ "$(salve_psql -c "SELECT status FROM alerts WHERE id = '$1'")" = "$2" ]; }
 ok "resolved in Alertmanager, which notifies nobody of it, it resolves in salve" \
-    wait_until 30 alert_status_is "$ALERT3" resolved
-ok "and its silence is expired" wait_until 20 am_state_is "$SILENCE3" expired
+    wait_for 30 alert_status_is "$ALERT3" resolved
+ok "and its silence is expired" wait_for 20 am_state_is "$SILENCE3" expired
 is firing "$(salve_psql -c "SELECT status FROM alerts WHERE id = '$ALERT2'")" \
     "an alert still active in Alertmanager stays firing"

@@ -9,15 +9,7 @@ set -euo pipefail
 # the interpreter itself, not a version manager's shim: it runs a hundred times
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
-SALVECTL=$top_builddir/core/salvectl
 HOOK=/api/v1/sources/alertmanager
-
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 
 # Every error answer is {"error":{"code":"...","message":"..."}} and nothing
 # else; each one checked is kept for a last look at the end.
@@ -36,14 +28,6 @@ e = d["error"]
 assert sorted(e) == ["code", "message"], e
 assert isinstance(e["code"], str) and e["code"], e
 assert isinstance(e["message"], str) and e["message"], e' "$1"
-}
-
-# token ROLE USER: a new user with that role and a token for it.
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
 }
 
 # get PATH: GET as the admin; sets HTTP_STATUS and HTTP_BODY.
@@ -72,9 +56,9 @@ post_alerts() {
 
 salve_start_daemon
 ADMIN=$(salve_admin_token)
-RESPONDER=$(token responder rita)
-RESPONDER2=$(token responder rob)
-VIEWER=$(token viewer vic)
+RESPONDER=$(salve_user_token responder rita)
+RESPONDER2=$(salve_user_token responder rob)
+VIEWER=$(salve_user_token viewer vic)
 
 # --- data: 5 alerts to filter, 25 in one payload to page through, 1 from another source
 

@@ -15,12 +15,6 @@ HOOK=/api/v1/sources/alertmanager
 
 # jpy EXPR JSON: a Python expression over the parsed JSON d; a string prints
 # as is, anything else as JSON (None as null).
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 
 # post BODY: the webhook, with Alertmanager's bearer token.
 post() {

@@ -7,21 +7,13 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/browser.sh
+. "$(dirname "$0")/lib/browser.sh"
 # shellcheck source=t/lib/analysis.sh
 . "$(dirname "$0")/lib/analysis.sh"
 
-BROWSER_SRC=$top_srcdir/t/browser
-MODULES=${SALVE_BROWSER_MODULES:-$BROWSER_SRC/node_modules}
-export SALVE_BROWSER_MODULES=$MODULES
-ARTIFACTS=$top_builddir/t/browser/artifacts
-CHROMIUM=${SALVE_TEST_CHROMIUM:-/usr/bin/chromium}
-NODE=$(command -v node || true)
 
-ok "Chromium is installed at $CHROMIUM (if not: apt-get install chromium)" test -x "$CHROMIUM"
-ok "node is installed (if not: apt-get install nodejs npm)" test -n "$NODE"
-ok "playwright-core is in t/browser/node_modules (if not: cd t/browser && npm ci)" \
-    test -f "$MODULES/playwright-core/package.json"
-[ "$TAP_FAILED" -eq 0 ] || done_testing
+browser_require_tools
 
 analysis_plugins
 salve_start_daemon 'analysis:
@@ -36,27 +28,6 @@ ADMIN=$(salve_admin_token)
 RESPONDER_TOKEN=$("$top_builddir/core/salvectl" -c "$SALVE_CONFIG" token create --user rita --role responder </dev/null)
 ALERT_ID=$(new_alert HighCPU)
 
-mkdir -p "$ARTIFACTS"
-NODE_RC=$TEST_TMPDIR/node.rc
-NODE_ERR=$TEST_TMPDIR/node.stderr
-while IFS= read -r line; do
-    case $line in
-        "ok "*) TAP_RUN=$((TAP_RUN + 1)) ;;
-        "not ok "*) TAP_RUN=$((TAP_RUN + 1)) TAP_FAILED=$((TAP_FAILED + 1)) ;;
-        "#"*) ;;
-        *) line="# $line" ;;
-    esac
-    printf '%s\n' "$line"
-done < <(
-    rc=0
-    env SALVE_URL="$SALVE_URL" ADMIN_TOKEN="$ADMIN" RESPONDER_TOKEN="$RESPONDER_TOKEN" RESPONDER_USER=rita \
-        ALERT_ID="$ALERT_ID" ARTIFACTS_DIR="$ARTIFACTS" CHROMIUM="$CHROMIUM" UI_TIMEOUT=90 \
-        TAP_FIRST=$((TAP_RUN + 1)) TAP_NO_PLAN=1 \
-        timeout -k 5 100 "$NODE" "$BROWSER_SRC/analysis.mjs" </dev/null 2>"$NODE_ERR" || rc=$?
-    echo "$rc" >"$NODE_RC"
-)
-is 0 "$(cat "$NODE_RC")" "node t/browser/analysis.mjs ran to the end and exited 0"
-if [ "$(cat "$NODE_RC")" != 0 ] && [ -s "$NODE_ERR" ]; then
-    diag "the end of its stderr:" "$(tail -n 30 "$NODE_ERR")"
-fi
+browser_run analysis.mjs 100 SALVE_URL="$SALVE_URL" ADMIN_TOKEN="$ADMIN" \
+    RESPONDER_TOKEN="$RESPONDER_TOKEN" RESPONDER_USER=rita ALERT_ID="$ALERT_ID" UI_TIMEOUT=90
 done_testing

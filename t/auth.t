@@ -6,17 +6,9 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 SALVECTL=$top_builddir/core/salvectl
 HOOK=/api/v1/sources/alertmanager
 FIXTURES=$top_srcdir/t/fixtures/alertmanager
-
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 
 run() {
     RUN_RC=0

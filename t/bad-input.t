@@ -10,13 +10,6 @@ PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 HOOK=/api/v1/sources/alertmanager
 FIXTURES=$top_srcdir/t/fixtures/alertmanager
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
 rows() { salve_psql -c "SELECT count(*) FROM alerts"; }
 healthz() { curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$SALVE_URL/healthz" || true; }
 

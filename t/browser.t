@@ -14,52 +14,18 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/browser.sh
+. "$(dirname "$0")/lib/browser.sh"
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 SALVECTL=$top_builddir/core/salvectl
-BROWSER_SRC=$top_srcdir/t/browser
-# npm's packages: beside the sources, or where make distcheck points
-MODULES=${SALVE_BROWSER_MODULES:-$BROWSER_SRC/node_modules}
-export SALVE_BROWSER_MODULES=$MODULES
-ARTIFACTS=$top_builddir/t/browser/artifacts
-CHROMIUM=${SALVE_TEST_CHROMIUM:-/usr/bin/chromium}
-NODE=$(command -v node || true)
 XSS='<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 # --- the tools: missing ones fail the test, with what to install ------------------------
 
-ok "Chromium is installed at $CHROMIUM (if not: apt-get install chromium)" test -x "$CHROMIUM"
-ok "node is installed (if not: apt-get install nodejs npm)" test -n "$NODE"
-ok "playwright-core is in t/browser/node_modules (if not: cd t/browser && npm ci)" \
-    test -f "$MODULES/playwright-core/package.json"
-if [ "$TAP_FAILED" -gt 0 ]; then
-    diag "The browser tests need Debian's chromium, nodejs and npm, and the npm packages of" \
-        "t/browser/package-lock.json. \`contrib/quickstart test\` installs all of them; by hand:" \
-        "  apt-get install chromium nodejs npm && (cd t/browser && npm ci --no-audit --no-fund)"
-    done_testing
-fi
-if [ "$BROWSER_SRC/package-lock.json" -nt "$MODULES/.package-lock.json" ]; then
-    diag "t/browser/package-lock.json is newer than node_modules: run npm ci in t/browser"
-fi
+browser_require_tools
 
 # --- salved with an embed section, and the pages' origins -----------------------------------
-
-# tiny: wait_for SECONDS CMD... polls CMD every 0.1 s
-wait_for() {
-    local limit=$(($1 * 10)) i
-    shift
-    for ((i = 0; i < limit; i++)); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 
 FRAMER_PORT=$(salve_free_port) || bail_out "no free port for the framer page"
 OTHER_PORT=$(salve_free_port) || bail_out "no free port for the other page"
@@ -182,31 +148,9 @@ wait_for 10 curl -fsS -o /dev/null "$OTHER_ORIGIN/other.html" ||
 # --- the browser: embed.mjs's TAP, numbered on from here -------------------------------------
 
 # only this test's screenshots: t/ui-browser.t's ui-*.png may be in the making
-mkdir -p "$ARTIFACTS"
 find "$ARTIFACTS" -maxdepth 1 -name '*.png' ! -name 'ui-*.png' -delete
-NODE_ERR=$TEST_TMPDIR/embed-node.stderr
-NODE_RC=$TEST_TMPDIR/embed-node.rc
-while IFS= read -r line; do
-    case $line in
-        "ok "*) TAP_RUN=$((TAP_RUN + 1)) ;;
-        "not ok "*) TAP_RUN=$((TAP_RUN + 1)) TAP_FAILED=$((TAP_FAILED + 1)) ;;
-        "#"*) ;;
-        *) line="# $line" ;;
-    esac
-    printf '%s\n' "$line"
-done < <(
-    rc=0
-    env FRAMER_URL="$FRAMER_ORIGIN/grafana.html" OTHER_URL="$OTHER_ORIGIN/other.html" \
-        XSS_TEXT="$XSS" ARTIFACTS_DIR="$ARTIFACTS" CHROMIUM="$CHROMIUM" EMBED_TIMEOUT=40 \
-        TAP_FIRST=$((TAP_RUN + 1)) TAP_NO_PLAN=1 \
-        timeout -k 5 45 "$NODE" "$BROWSER_SRC/embed.mjs" </dev/null 2>"$NODE_ERR" || rc=$?
-    echo "$rc" >"$NODE_RC"
-)
-rc=$(cat "$NODE_RC")
-is 0 "$rc" "node t/browser/embed.mjs ran to the end and exited 0"
-if [ "$rc" != 0 ] && [ -s "$NODE_ERR" ]; then
-    diag "the end of its stderr:" "$(tail -n 30 "$NODE_ERR")"
-fi
+browser_run embed.mjs 45 FRAMER_URL="$FRAMER_ORIGIN/grafana.html" \
+    OTHER_URL="$OTHER_ORIGIN/other.html" XSS_TEXT="$XSS" EMBED_TIMEOUT=40
 
 # --- what the frames stored ----------------------------------------------------------------
 

@@ -176,8 +176,8 @@ like 'Things look okay' "$verify_out" \
 _tap_spawn "$NAGIOS_DIR/nagios.out" "$NAGIOS_BIN" "$NAGIOS_DIR/nagios.cfg"
 NAGIOS_PID=$_TAP_BG_PID
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s while Nagios runs.
-wait_for() {
+# wait_while_nagios SECONDS COMMAND...: polls COMMAND every 0.2 s while Nagios runs.
+wait_while_nagios() {
     local secs=$1 i
     shift
     for ((i = 0; i < secs * 5; i++)); do
@@ -191,7 +191,7 @@ wait_for() {
 check() {
     local desc=$1 secs=$2
     shift 2
-    if wait_for "$secs" "$@"; then
+    if wait_while_nagios "$secs" "$@"; then
         _tap_result 1 "$desc"
     else
         _tap_result 0 "$desc"

@@ -17,22 +17,6 @@ KEY=embed-test-key-0123456789abcdef
 GRAFANA=http://grafana.test:3000
 CSP="frame-ancestors 'self' $GRAFANA; default-src 'self'; script-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'"
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-wait_for() {
-    local limit=$(($1 * 10)) i
-    shift
-    for ((i = 0; i < limit; i++)); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
-
 # fetch METHOD URL [curl args...]: sets STATUS, BODY and HEADERS (lower-cased names).
 fetch() {
     local method=$1 url=$2

@@ -9,34 +9,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 OUT=$TEST_TMPDIR/out
 mkdir -p "$OUT"
-
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
-}
-
-# wait_for SECONDS CMD...: polls CMD every 0.1 s.
-wait_for() {
-    local limit=$(($1 * 10)) i
-    shift
-    for ((i = 0; i < limit; i++)); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
 
 state_of() { salve_psql -c "SELECT state FROM executions WHERE id = '$1'"; }
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
@@ -78,9 +52,9 @@ workers:
     required: true'
 
 ADMIN=$(salve_admin_token)
-EDITOR=$(token editor eddie)
-RESPONDER=$(token responder rosa)
-VIEWER=$(token viewer vic)
+EDITOR=$(salve_user_token editor eddie)
+RESPONDER=$(salve_user_token responder rosa)
+VIEWER=$(salve_user_token viewer vic)
 
 # an alert whose labels try to break out of argv
 HOSTILE='x; touch '"$OUT"'/pwned; $(touch '"$OUT"'/pwned2) `id`'

@@ -9,7 +9,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 ROUTE='POST /api/v1/alerts/{id}/feedback'
@@ -25,26 +24,8 @@ except SyntaxError:
 print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_for() {
-    local tries=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 at_least_lines() { [ "$(lines "$1")" -ge "$2" ]; }
-
-# token ROLE USER: a new user with that role and a token for it.
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
-}
 
 # as TOKEN METHOD PATH [BODY]: sets HTTP_STATUS and HTTP_BODY.
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
@@ -65,8 +46,8 @@ chmod +x "$HOOKS/feedback.submitted.d/10-record"
 salve_start_daemon 'workers:
   poll_interval_ms: 100'
 ADMIN=$(salve_admin_token)
-RITA=$(token responder rita)
-VIC=$(token viewer vic)
+RITA=$(salve_user_token responder rita)
+VIC=$(salve_user_token viewer vic)
 
 ALERT=$(salve_psql -c "INSERT INTO alerts (source, fingerprint, alert_name, severity, status, starts_at)
     VALUES ('alertmanager', 'fb1', 'DiskFull', 'critical', 'firing', now()) RETURNING id" | head -n 1)

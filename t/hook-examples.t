@@ -76,7 +76,7 @@ am_post() {
 # --- alert.received ------------------------------------------------------------------
 
 am_post firing 0001-01-01T00:00:00Z
-ok "alert.received.d/50-log-to-file ran" wait_until 20 delivered alert.received 50-log-to-file
+ok "alert.received.d/50-log-to-file ran" wait_for 20 delivered alert.received 50-log-to-file
 line=$(head -n 1 "$SALVE_HOOK_LOG" 2>/dev/null || true)
 is "alert.received|HookExample|firing" \
     "$(jq_py 'd["event"] + "|" + d["alert"]["alert_name"] + "|" + d["alert"]["status"]' "$line")" \
@@ -89,7 +89,7 @@ is "$(salve_psql -c "SELECT event_id FROM outbox WHERE consumer = 'script:50-log
 
 api POST "/api/v1/alerts/$ALERT_ID/acknowledge" '{"comment":"on it;\nreally"}' >/dev/null
 is 200 "$HTTP_STATUS" "the alert is acknowledged"
-ok "alert.acknowledged.d/50-log-acknowledgement ran" wait_until 20 delivered alert.acknowledged 50-log-acknowledgement
+ok "alert.acknowledged.d/50-log-acknowledgement ran" wait_for 20 delivered alert.acknowledged 50-log-acknowledgement
 like '^[0-9T:-]+Z HookExample on db-1:9100 acknowledged by admin: on it; really \[event [0-9a-f-]{36}\]$' \
     "$(cat "$SALVE_HOOK_ACK_LOG" 2>/dev/null)" "it wrote one readable line, the comment's line break flattened"
 
@@ -97,14 +97,14 @@ like '^[0-9T:-]+Z HookExample on db-1:9100 acknowledged by admin: on it; really 
 
 api POST "/api/v1/alerts/$ALERT_ID/feedback" '{"helpful":true,"rating":4}' >/dev/null
 is 201 "$HTTP_STATUS" "feedback is submitted"
-ok "feedback.submitted.d/50-log-rating ran" wait_until 20 delivered feedback.submitted 50-log-rating
+ok "feedback.submitted.d/50-log-rating ran" wait_for 20 delivered feedback.submitted 50-log-rating
 like "^[0-9a-f-]{36},$ALERT_ID,admin,true,true,4,\$" "$(cat "$SALVE_HOOK_FEEDBACK_CSV" 2>/dev/null)" \
     "it wrote a CSV line with the user, helpful and rating"
 
 # --- alert.resolved ------------------------------------------------------------------
 
 am_post resolved 2026-11-30T01:30:00Z
-ok "alert.resolved.d/50-post-to-webhook ran" wait_until 20 delivered alert.resolved 50-post-to-webhook
+ok "alert.resolved.d/50-post-to-webhook ran" wait_for 20 delivered alert.resolved 50-post-to-webhook
 hit=$(head -n 1 "$OUT/webhook.jsonl" 2>/dev/null || true)
 is "/salve/resolved|application/json|alert.resolved" \
     "$(jq_py 'd["path"] + "|" + d["type"] + "|" + d["event"]' "$hit")" \
@@ -123,5 +123,5 @@ failed() {
     [ "$(salve_psql -c "SELECT count(*) FROM outbox WHERE consumer = 'script:50-post-to-webhook'
                         AND status <> 'delivered' AND attempts >= 1")" -ge 1 ]
 }
-ok "with the receiver down the webhook example fails, so salved will retry" wait_until 20 failed
+ok "with the receiver down the webhook example fails, so salved will retry" wait_for 20 failed
 like 'hook:alert.resolved.d/50-post-to-webhook' "$(cat "$SALVE_LOG")" "and its curl error is in salved's log"

@@ -11,49 +11,20 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/browser.sh
+. "$(dirname "$0")/lib/browser.sh"
 
-BROWSER_SRC=$top_srcdir/t/browser
-MODULES=${SALVE_BROWSER_MODULES:-$BROWSER_SRC/node_modules}
-export SALVE_BROWSER_MODULES=$MODULES
-ARTIFACTS=$top_builddir/t/browser/artifacts
-CHROMIUM=${SALVE_TEST_CHROMIUM:-/usr/bin/chromium}
-NODE=$(command -v node || true)
-
-ok "Chromium is installed at $CHROMIUM (if not: apt-get install chromium)" test -x "$CHROMIUM"
-ok "node is installed (if not: apt-get install nodejs npm)" test -n "$NODE"
-ok "playwright-core is in t/browser/node_modules (if not: cd t/browser && npm ci)" \
-    test -f "$MODULES/playwright-core/package.json"
-[ "$TAP_FAILED" -eq 0 ] || done_testing
+browser_require_tools
 
 salve_start_daemon
 ADMIN=$(salve_admin_token)
 
-# browse PHASE: insights.mjs's checks for PHASE (empty or demo), numbered on
+# browse PHASE [RUNBOOK_ID]: insights.mjs's checks for PHASE (empty or demo), numbered on
 browse() {
-    local rc_file=$TEST_TMPDIR/node-$1.rc err=$TEST_TMPDIR/node-$1.stderr line rc
-    while IFS= read -r line; do
-        case $line in
-            "ok "*) TAP_RUN=$((TAP_RUN + 1)) ;;
-            "not ok "*) TAP_RUN=$((TAP_RUN + 1)) TAP_FAILED=$((TAP_FAILED + 1)) ;;
-            "#"*) ;;
-            *) line="# $line" ;;
-        esac
-        printf '%s\n' "$line"
-    done < <(
-        rc=0
-        env PHASE="$1" ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin RUNBOOK_ID="${2:-}" ARTIFACTS_DIR="$ARTIFACTS" \
-            CHROMIUM="$CHROMIUM" UI_TIMEOUT=45 TAP_FIRST=$((TAP_RUN + 1)) TAP_NO_PLAN=1 \
-            timeout -k 5 50 "$NODE" "$BROWSER_SRC/insights.mjs" </dev/null 2>"$err" || rc=$?
-        echo "$rc" >"$rc_file"
-    )
-    rc=$(cat "$rc_file")
-    is 0 "$rc" "node t/browser/insights.mjs ($1) ran to the end and exited 0"
-    if [ "$rc" != 0 ] && [ -s "$err" ]; then
-        diag "the end of its stderr:" "$(tail -n 30 "$err")"
-    fi
+    browser_run insights.mjs 50 PHASE="$1" ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin RUNBOOK_ID="${2:-}" \
+        UI_TIMEOUT=45
 }
 
-mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/insights-*.png
 browse empty
 

@@ -13,13 +13,6 @@ set -euo pipefail
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
-# jpy EXPR JSON: EXPR evaluated with d the parsed JSON.
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 get() { api GET "$1" >/dev/null; }
 # is_json PATH EXPR WANT NAME: GET PATH, then EXPR on its body must print WANT
 is_json() {

@@ -8,21 +8,7 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
-}
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
 code() { jpy 'd["error"]["code"]' "$HTTP_BODY"; }
 
@@ -38,9 +24,9 @@ published() { if [ -f "$TEST_TMPDIR/published.log" ]; then grep -c . "$TEST_TMPD
 salve_test_db
 salve_start_daemon 'workers:
   poll_interval_ms: 100'
-EDITOR_TOKEN=$(token editor erin)
-OTHER_EDITOR=$(token editor ed)
-VIEWER=$(token viewer vic)
+EDITOR_TOKEN=$(salve_user_token editor erin)
+OTHER_EDITOR=$(salve_user_token editor ed)
+VIEWER=$(salve_user_token viewer vic)
 ADMIN=$(salve_admin_token)
 
 # --- create and read ----------------------------------------------------------

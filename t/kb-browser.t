@@ -6,20 +6,12 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/browser.sh
+. "$(dirname "$0")/lib/browser.sh"
 
 SALVECTL=$top_builddir/core/salvectl
-BROWSER_SRC=$top_srcdir/t/browser
-MODULES=${SALVE_BROWSER_MODULES:-$BROWSER_SRC/node_modules}
-export SALVE_BROWSER_MODULES=$MODULES
-ARTIFACTS=$top_builddir/t/browser/artifacts
-CHROMIUM=${SALVE_TEST_CHROMIUM:-/usr/bin/chromium}
-NODE=$(command -v node || true)
 
-ok "Chromium is installed at $CHROMIUM" test -x "$CHROMIUM"
-ok "node is installed" test -n "$NODE"
-ok "playwright-core is in t/browser/node_modules (cd t/browser && npm ci)" \
-    test -f "$MODULES/playwright-core/package.json"
-[ "$TAP_FAILED" -eq 0 ] || done_testing
+browser_require_tools
 
 salve_test_db
 salve_start_daemon
@@ -32,27 +24,6 @@ ALERT_ID=$(salve_psql -c "INSERT INTO alerts (source, fingerprint, alert_name, s
 LONELY=$(salve_psql -c "INSERT INTO alerts (source, fingerprint, alert_name, status, starts_at)
   VALUES ('test', 'kb2', 'QuantumFlux', 'firing', now()) RETURNING id")
 
-mkdir -p "$ARTIFACTS"
-NODE_RC=$TEST_TMPDIR/node.rc
-NODE_ERR=$TEST_TMPDIR/node.stderr
-while IFS= read -r line; do
-    case $line in
-        "ok "*) TAP_RUN=$((TAP_RUN + 1)) ;;
-        "not ok "*) TAP_RUN=$((TAP_RUN + 1)) TAP_FAILED=$((TAP_FAILED + 1)) ;;
-        "#"*) ;;
-        *) line="# $line" ;;
-    esac
-    printf '%s\n' "$line"
-done < <(
-    rc=0
-    env EDITOR_TOKEN="$EDITOR" EDITOR_USER=erin ALERT_ID="$ALERT_ID" LONELY_ALERT_ID="$LONELY" \
-        ARTIFACTS_DIR="$ARTIFACTS" CHROMIUM="$CHROMIUM" UI_TIMEOUT=60 TAP_FIRST=$((TAP_RUN + 1)) TAP_NO_PLAN=1 \
-        timeout -k 5 70 "$NODE" "$BROWSER_SRC/kb.mjs" </dev/null 2>"$NODE_ERR" || rc=$?
-    echo "$rc" >"$NODE_RC"
-)
-rc=$(cat "$NODE_RC")
-is 0 "$rc" "node t/browser/kb.mjs ran to the end and exited 0"
-if [ "$rc" != 0 ] && [ -s "$NODE_ERR" ]; then
-    diag "$(tail -n 30 "$NODE_ERR")"
-fi
+browser_run kb.mjs 70 EDITOR_TOKEN="$EDITOR" EDITOR_USER=erin ALERT_ID="$ALERT_ID" \
+    LONELY_ALERT_ID="$LONELY" UI_TIMEOUT=60
 done_testing

@@ -8,16 +8,9 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 SALVECTL=$top_builddir/core/salvectl
 DOCS=$TEST_TMPDIR/docs
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 articles() { salve_psql -c "SELECT string_agg(slug || ':' || version, ' ' ORDER BY slug) FROM knowledge_articles"; }
 
 salve_test_db

@@ -10,13 +10,6 @@ set -euo pipefail
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
-# jpy EXPR JSON: EXPR evaluated with d the parsed JSON.
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 # item ID / rec NAME: the similar incident or recommendation in $HTTP_BODY, or null
 item() { jpy "next((i for i in d['similar'] if i['alert_id'] == '$1'), None)" "$HTTP_BODY"; }
 rec() { jpy "next((i for i in d['recommendations'] if i['name'] == '$1'), None)" "$HTTP_BODY"; }

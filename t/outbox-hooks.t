@@ -15,28 +15,8 @@ OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 NL=$'\n'
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_for() {
-    local tries=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
-
 row() { salve_psql -c "SELECT $2 FROM outbox WHERE consumer = 'script:$1' ORDER BY id LIMIT 1"; }
 row_is() { [ "$(row "$1" status)" = "$2" ]; }
-lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-at_least_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 
 # hook EVENT NAME < BODY: an executable sh script in hooks/EVENT.d/.
 hook() {
@@ -139,7 +119,7 @@ like "\[hook:alert\.received\.d/10-record\] recorded $EVENT_ID" "$(cat "$SALVE_L
 ok "the failing script becomes a dead letter" wait_for 15 row_is 20-fail dead
 is "dead|3" "$(row 20-fail "status, attempts")" "after workers.max_attempts (3) attempts"
 like "20-fail exited with status 1" "$(row 20-fail last_error)" "last_error says how the script failed"
-is 3 "$(lines "$OUT/fail.runs")" "the failing script ran 3 times"
+is 3 "$(file_lines "$OUT/fail.runs")" "the failing script ran 3 times"
 gaps=$(awk 'NR > 1 { printf "%s%.3f", (NR > 2 ? " " : ""), $1 - prev } { prev = $1 }' "$OUT/fail.runs")
 ok "the retries waited backoff_initial_ms (100 ms), then twice that (gaps: $gaps s)" \
     awk -v g="$gaps" 'BEGIN { split(g, a, " "); exit !(a[1] >= 0.09 && a[2] >= 0.19) }'
@@ -165,9 +145,9 @@ SALVE_TOKEN=$ADMIN api POST "/api/v1/outbox/$DEAD_ID/retry" >/dev/null
 is "200 $DEAD_ID pending" "$HTTP_STATUS $(jpy '"%s %s" % (d["id"], d["status"])' "$HTTP_BODY")" \
     "POST /api/v1/outbox/{id}/retry answers 200 with the row pending again"
 ok "the requeued row is delivered again (the script runs a 4th time)" \
-    wait_for 5 at_least_lines "$OUT/fail.runs" 4
+    wait_for 5 file_has_lines "$OUT/fail.runs" 4
 ok "and, still failing, becomes a dead letter again" wait_for 10 row_is 20-fail dead
-is 6 "$(lines "$OUT/fail.runs")" "after 3 more attempts"
+is 6 "$(file_lines "$OUT/fail.runs")" "after 3 more attempts"
 is "admin|POST /api/v1/outbox/{id}/retry|$DEAD_ID|200" \
     "$(salve_psql -c "SELECT actor, action, target, status FROM audit_log
         WHERE action LIKE '%/retry' ORDER BY id LIMIT 1")" \
@@ -176,7 +156,7 @@ is "admin|POST /api/v1/outbox/{id}/retry|$DEAD_ID|200" \
 dl=$("$SALVECTL" -c "$SALVE_CONFIG" dead-letters --retry "$DEAD_ID" </dev/null 2>&1) && dl_rc=0 || dl_rc=$?
 is 0 "$dl_rc" "salvectl dead-letters --retry ID exits 0"
 like "dead letter $DEAD_ID queued again" "$dl" "and says the dead letter is queued again"
-ok "the script runs again after salvectl's retry" wait_for 5 at_least_lines "$OUT/fail.runs" 7
+ok "the script runs again after salvectl's retry" wait_for 5 file_has_lines "$OUT/fail.runs" 7
 
 DELIVERED_ID=$(row 10-record id)
 SALVE_TOKEN=$ADMIN api POST "/api/v1/outbox/$DELIVERED_ID/retry" >/dev/null
@@ -192,7 +172,7 @@ like "no dead letter $DELIVERED_ID" "$dl" "and says there is no such dead letter
 ok "the hanging script becomes a dead letter" wait_for 40 row_is 30-hang dead
 is "dead|3" "$(row 30-hang "status, attempts")" "it was killed and retried until max_attempts"
 like "30-hang timed out after 3 s" "$(row 30-hang last_error)" "last_error says it timed out after hook_timeout (3 s)"
-is 3 "$(lines "$OUT/hang.pids")" "the hanging script was started 3 times"
+is 3 "$(file_lines "$OUT/hang.pids")" "the hanging script was started 3 times"
 # killed: gone, or a zombie that init has not reaped yet
 running() {
     local stat
@@ -220,7 +200,7 @@ is "HighCPULoad $ALERT_ID admin admin on it" \
 ok "that outbox row becomes delivered" wait_for 5 row_is 10-ack delivered
 SALVE_TOKEN=$ADMIN api POST "/api/v1/alerts/$ALERT_ID/acknowledge" >/dev/null
 sleep 0.5
-is "1 1" "$(salve_psql -c "SELECT count(*) FROM outbox WHERE event = 'alert.acknowledged'") $(lines "$OUT/ack.log")" \
+is "1 1" "$(salve_psql -c "SELECT count(*) FROM outbox WHERE event = 'alert.acknowledged'") $(file_lines "$OUT/ack.log")" \
     "acknowledging again queues no second alert.acknowledged event"
 
 done_testing

@@ -9,31 +9,9 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-wait_lines() { # FILE N: up to 10 s for FILE to have N lines
-    for ((i = 0; i < 100; i++)); do
-        [ "$(lines "$1")" -ge "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
-}
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
 
 mkdir -p "$OUT"
@@ -46,10 +24,10 @@ done
 plan 38
 
 salve_start_daemon $'workers:\n  poll_interval_ms: 100\nscheduler:\n  interval: 1'
-RITA=$(token responder rita)
-BOB=$(token responder bob)
-EDDIE=$(token editor eddie)
-VIC=$(token viewer vic)
+RITA=$(salve_user_token responder rita)
+BOB=$(salve_user_token responder bob)
+EDDIE=$(salve_user_token editor eddie)
+VIC=$(salve_user_token viewer vic)
 
 ALERT=$(salve_psql -c "INSERT INTO alerts (source, fingerprint, alert_name, severity, status, starts_at, ends_at,
         acknowledged_by, acknowledged_at)
@@ -124,7 +102,7 @@ is "409 draft" "$HTTP_STATUS $(salve_psql -c "SELECT status FROM post_incident_r
     "submitting without reviewers is refused (409) and it stays a draft"
 as "$RITA" POST "/api/v1/pirs/$PIR/submit"
 is "200 review" "$HTTP_STATUS $(jpy 'd["status"]' "$HTTP_BODY")" "the author submits for review"
-ok "pir.submitted reaches the hook script" wait_lines "$OUT/pir.submitted.log" 1
+ok "pir.submitted reaches the hook script" wait_for 10 file_has_lines "$OUT/pir.submitted.log" 1
 is "$PIR bob rita" "$(jpy '"%s %s %s" % (d["pir_id"], d["reviewers"][0], d["submitted_by"])' "$(head -n 1 "$OUT/pir.submitted.log")")" \
     "its payload names the review, the reviewers and who submitted"
 as "$RITA" POST "/api/v1/pirs/$PIR/submit"
@@ -152,7 +130,7 @@ is "postmortem|Database Connection Failures|1|{DatabaseConnectionHigh}|{$RUNBOOK
     "publishing creates a postmortem article linked to the alert's name and the runbook"
 like 'Traffic spike' "$(salve_psql -c "SELECT content FROM knowledge_articles WHERE id = '$ARTICLE'")" \
     "the article holds the review's content"
-ok "pir.published reaches the hook script" wait_lines "$OUT/pir.published.log" 1
+ok "pir.published reaches the hook script" wait_for 10 file_has_lines "$OUT/pir.published.log" 1
 is "$PIR $ARTICLE False" \
     "$(jpy '"%s %s %s" % (d["pir_id"], d["article_id"], d["republished"])' "$(head -n 1 "$OUT/pir.published.log")")" \
     "its payload names the review and the article"
@@ -185,9 +163,9 @@ as "$VIC" GET "/api/v1/pirs/action-items?overdue=true"
 is "1 Add pool alerting alice True" \
     "$(jpy '"%d %s %s %s" % (d["count"], d["action_items"][0]["title"], d["action_items"][0]["owner"], d["action_items"][0]["overdue"])' "$HTTP_BODY")" \
     "?overdue=true lists the open item past its due date, not the future one"
-ok "the scheduler notifies the overdue item" wait_lines "$OUT/pir.action_item_overdue.log" 1
+ok "the scheduler notifies the overdue item" wait_for 10 file_has_lines "$OUT/pir.action_item_overdue.log" 1
 sleep 2.5  # two more scheduler runs
-is "1 1" "$(lines "$OUT/pir.action_item_overdue.log") $(salve_psql -c "SELECT count(*) FROM pir_action_item_notices")" \
+is "1 1" "$(file_lines "$OUT/pir.action_item_overdue.log") $(salve_psql -c "SELECT count(*) FROM pir_action_item_notices")" \
     "... once, however often the scheduler runs"
 
 done_testing

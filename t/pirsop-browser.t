@@ -8,18 +8,11 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/browser.sh
+. "$(dirname "$0")/lib/browser.sh"
 
-BROWSER_SRC=$top_srcdir/t/browser
-MODULES=${SALVE_BROWSER_MODULES:-$BROWSER_SRC/node_modules}
-export SALVE_BROWSER_MODULES=$MODULES
-ARTIFACTS=$top_builddir/t/browser/artifacts
-CHROMIUM=${SALVE_TEST_CHROMIUM:-/usr/bin/chromium}
-NODE=$(command -v node || true)
 
-ok "Chromium is installed at $CHROMIUM (if not: apt-get install chromium)" test -x "$CHROMIUM"
-ok "node is installed and playwright-core is in t/browser/node_modules (cd t/browser && npm ci)" \
-    test -n "$NODE" -a -f "$MODULES/playwright-core/package.json"
-[ "$TAP_FAILED" -eq 0 ] || done_testing
+browser_require_tools
 
 salve_start_daemon $'workers:\n  poll_interval_ms: 100'
 ADMIN=$(salve_admin_token)
@@ -43,30 +36,9 @@ ALERT=$(salve_psql -c "INSERT INTO alerts (source, fingerprint, alert_name, seve
             now() - interval '15 minutes') RETURNING id" | head -n 1)
 [ -n "$EXEC" ] && [ -n "$ALERT" ] || bail_out "cannot insert the execution and the alert"
 
-mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/pirsop-*.png
-NODE_ERR=$TEST_TMPDIR/node.stderr
-NODE_RC=$TEST_TMPDIR/node.rc
-while IFS= read -r line; do
-    case $line in
-        "ok "*) TAP_RUN=$((TAP_RUN + 1)) ;;
-        "not ok "*) TAP_RUN=$((TAP_RUN + 1)) TAP_FAILED=$((TAP_FAILED + 1)) ;;
-        "#"*) ;;
-        *) line="# $line" ;;
-    esac
-    printf '%s\n' "$line"
-done < <(
-    rc=0
-    env ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin EXECUTION_ID="$EXEC" SOP_SLUG=service-restart ALERT_ID="$ALERT" \
-        ARTIFACTS_DIR="$ARTIFACTS" CHROMIUM="$CHROMIUM" UI_TIMEOUT=60 TAP_FIRST=$((TAP_RUN + 1)) TAP_NO_PLAN=1 \
-        timeout -k 5 65 "$NODE" "$BROWSER_SRC/pirsop.mjs" </dev/null 2>"$NODE_ERR" || rc=$?
-    echo "$rc" >"$NODE_RC"
-)
-rc=$(cat "$NODE_RC")
-is 0 "$rc" "node t/browser/pirsop.mjs ran to the end and exited 0"
-if [ "$rc" != 0 ] && [ -s "$NODE_ERR" ]; then
-    diag "the end of its stderr:" "$(tail -n 30 "$NODE_ERR")"
-fi
+browser_run pirsop.mjs 65 ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin EXECUTION_ID="$EXEC" \
+    SOP_SLUG=service-restart ALERT_ID="$ALERT" UI_TIMEOUT=60
 ok "screenshots of the PIR editor and the SOP dashboard are in $ARTIFACTS" \
     test -s "$ARTIFACTS/pirsop-pir-draft.png" -a -s "$ARTIFACTS/pirsop-sop-dashboard.png"
 

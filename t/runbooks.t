@@ -9,7 +9,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 
 # jpy EXPR JSON: EXPR over d (the parsed JSON), printed (strings bare).
 jpy() {
@@ -17,13 +16,6 @@ jpy() {
 d = json.loads(sys.argv[2])
 v = eval(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))' "$1" "$2" 2>&1
-}
-
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
 }
 
 # as TOKEN METHOD PATH [BODY [curl args]]: sets HTTP_STATUS and HTTP_BODY.
@@ -39,9 +31,9 @@ field_msg() { jpy "[f['message'] for f in d['error']['fields'] if f['field'] == 
 
 salve_start_daemon
 ADMIN=$(salve_admin_token)
-EDITOR=$(token editor ed)
-RESPONDER=$(token responder rita)
-VIEWER=$(token viewer vic)
+EDITOR=$(salve_user_token editor ed)
+RESPONDER=$(salve_user_token responder rita)
+VIEWER=$(salve_user_token viewer vic)
 
 # --- create and read ---------------------------------------------------------------
 

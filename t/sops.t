@@ -9,31 +9,9 @@ set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-SALVECTL=$top_builddir/core/salvectl
 OUT=$TEST_TMPDIR/out
 HOOKS=$TEST_TMPDIR/hooks
 
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-wait_lines() {
-    for ((i = 0; i < 100; i++)); do
-        [ "$(lines "$1")" -ge "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-token() {
-    "$SALVECTL" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
-        bail_out "salvectl user add $2 failed"
-    "$SALVECTL" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
-        bail_out "salvectl token create for $2 failed"
-}
 as() { local t=$1; shift; SALVE_TOKEN=$t api "$@" >/dev/null; }
 status_of() { salve_psql -c "SELECT status FROM sop_documents WHERE id = '$1'"; }
 
@@ -44,9 +22,9 @@ chmod +x "$HOOKS/sop.changed.d/10-record"
 plan 51
 
 salve_start_daemon $'workers:\n  poll_interval_ms: 100'
-EDDIE=$(token editor eddie)
-RITA=$(token responder rita)
-VIC=$(token viewer vic)
+EDDIE=$(salve_user_token editor eddie)
+RITA=$(salve_user_token responder rita)
+VIC=$(salve_user_token viewer vic)
 
 RUNBOOK=$(salve_psql -c "INSERT INTO runbooks (name, steps) VALUES ('Restart service', '[]') RETURNING id" | head -n 1)
 SOP=$(salve_psql -c "INSERT INTO knowledge_articles (title, slug, category, content, related_runbooks, version)
@@ -97,7 +75,7 @@ as "$EDDIE" POST "/api/v1/sops/$OTHER/transition" '{"to":"approved"}'
 is "409 deprecated" "$HTTP_STATUS $(status_of "$OTHER")" "deprecated -> approved is refused"
 as "$EDDIE" POST "/api/v1/sops/$OTHER/transition" '{"to":"draft"}'
 is "200 draft" "$HTTP_STATUS $(status_of "$OTHER")" "deprecated -> draft revives it"
-ok "sop.changed reaches the stakeholders' hook" wait_lines "$OUT/sop.changed.log" 4
+ok "sop.changed reaches the stakeholders' hook" wait_for 10 file_has_lines "$OUT/sop.changed.log" 4
 is "status draft pending_review eddie first version" \
     "$(jpy '"%s %s %s %s %s" % (d["change"], d["from"], d["to"], d["by"], d["comment"])' "$(head -n 1 "$OUT/sop.changed.log")")" \
     "its payload says what changed, from what to what, by whom and why"
@@ -113,7 +91,7 @@ is t "$(salve_psql -c "SELECT abs(extract(epoch FROM next_review_at - (last_revi
 as "$EDDIE" PUT "/api/v1/sops/service-restart" '{"review_frequency_days":0,"owner":7}'
 is "422 owner review_frequency_days" "$HTTP_STATUS $(jpy '" ".join(sorted(f["field"] for f in d["error"]["fields"]))' "$HTTP_BODY")" \
     "bad metadata answers 422 naming the fields"
-wait_lines "$OUT/sop.changed.log" 5 || true
+wait_for 10 file_has_lines "$OUT/sop.changed.log" 5 || true
 is "bob,carol" "$(jpy '",".join(d["stakeholders"])' "$(tail -n 1 "$OUT/sop.changed.log")")" \
     "the change event carries the stakeholders to notify"
 salve_psql -c "UPDATE sop_metadata SET next_review_at = now() - interval '2 days' WHERE article_id = '$SOP'" >/dev/null

@@ -12,46 +12,22 @@
 set -euo pipefail
 # shellcheck source=t/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=t/lib/browser.sh
+. "$(dirname "$0")/lib/browser.sh"
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 SALVECTL=$top_builddir/core/salvectl
-BROWSER_SRC=$top_srcdir/t/browser
-# npm's packages: beside the sources, or where make distcheck points
-MODULES=${SALVE_BROWSER_MODULES:-$BROWSER_SRC/node_modules}
-export SALVE_BROWSER_MODULES=$MODULES
-ARTIFACTS=$top_builddir/t/browser/artifacts
-CHROMIUM=${SALVE_TEST_CHROMIUM:-/usr/bin/chromium}
-NODE=$(command -v node || true)
 XSS='<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 RESPONDER=rita
 
 # --- the tools: missing ones fail the test, with what to install ------------------------
 
-ok "Chromium is installed at $CHROMIUM (if not: apt-get install chromium)" test -x "$CHROMIUM"
-ok "node is installed (if not: apt-get install nodejs npm)" test -n "$NODE"
-ok "playwright-core is in t/browser/node_modules (if not: cd t/browser && npm ci)" \
-    test -f "$MODULES/playwright-core/package.json"
-if [ "$TAP_FAILED" -gt 0 ]; then
-    diag "The browser tests need Debian's chromium, nodejs and npm, and the npm packages of" \
-        "t/browser/package-lock.json. \`contrib/quickstart test\` installs all of them; by hand:" \
-        "  apt-get install chromium nodejs npm && (cd t/browser && npm ci --no-audit --no-fund)"
-    done_testing
-fi
+browser_require_tools
 ok "the UI's pages are in core/www (index.html, app.js)" \
     test -f "$top_srcdir/core/www/index.html" -a -f "$top_srcdir/core/www/app.js"
 [ "$TAP_FAILED" -eq 0 ] || done_testing
-if [ "$BROWSER_SRC/package-lock.json" -nt "$MODULES/.package-lock.json" ]; then
-    diag "t/browser/package-lock.json is newer than node_modules: run npm ci in t/browser"
-fi
 
 # --- salved serving core/www, the users ------------------------------------------------------
-
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
 
 # www_dir: t/lib/tap.sh's config names it for every test once the UI is in;
 # until then, here
@@ -97,31 +73,10 @@ like "\"$RUNBOOK_ID\"" "$(jpy '[str(r["id"]) for r in d["runbooks"]]' "$HTTP_BOD
 
 # --- the browser: ui.mjs's TAP, numbered on from here ----------------------------------------
 
-mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/ui-*.png
-NODE_ERR=$TEST_TMPDIR/ui-node.stderr
-NODE_RC=$TEST_TMPDIR/ui-node.rc
-while IFS= read -r line; do
-    case $line in
-        "ok "*) TAP_RUN=$((TAP_RUN + 1)) ;;
-        "not ok "*) TAP_RUN=$((TAP_RUN + 1)) TAP_FAILED=$((TAP_FAILED + 1)) ;;
-        "#"*) ;;
-        *) line="# $line" ;;
-    esac
-    printf '%s\n' "$line"
-done < <(
-    rc=0
-    env AM_TOKEN="$SALVE_AM_TOKEN" ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin RESPONDER_TOKEN="$RESPONDER_TOKEN" RESPONDER_USER="$RESPONDER" \
-        ALERT_ID="$ALERT_ID" RUNBOOK_ID="$RUNBOOK_ID" XSS_TEXT="$XSS" ARTIFACTS_DIR="$ARTIFACTS" \
-        CHROMIUM="$CHROMIUM" UI_TIMEOUT=45 TAP_FIRST=$((TAP_RUN + 1)) TAP_NO_PLAN=1 \
-        timeout -k 5 50 "$NODE" "$BROWSER_SRC/ui.mjs" </dev/null 2>"$NODE_ERR" || rc=$?
-    echo "$rc" >"$NODE_RC"
-)
-rc=$(cat "$NODE_RC")
-is 0 "$rc" "node t/browser/ui.mjs ran to the end and exited 0"
-if [ "$rc" != 0 ] && [ -s "$NODE_ERR" ]; then
-    diag "the end of its stderr:" "$(tail -n 30 "$NODE_ERR")"
-fi
+browser_run ui.mjs 50 AM_TOKEN="$SALVE_AM_TOKEN" ADMIN_TOKEN="$ADMIN" ADMIN_USER=admin \
+    RESPONDER_TOKEN="$RESPONDER_TOKEN" RESPONDER_USER="$RESPONDER" ALERT_ID="$ALERT_ID" \
+    RUNBOOK_ID="$RUNBOOK_ID" XSS_TEXT="$XSS" UI_TIMEOUT=45
 
 shots=$(cd "$ARTIFACTS" 2>/dev/null && printf '%s ' ./ui-*.png)
 ok "screenshots of the UI are in $ARTIFACTS" \

@@ -3,25 +3,6 @@
 
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
-# jpy EXPR JSON: EXPR evaluated with d the parsed JSON.
-jpy() {
-    "$PYTHON" -c 'import json, sys
-d = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
-}
-
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_for() {
-    local tries=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
-
 # The test plugins: the Alertmanager source and the llm fixture.
 analysis_plugins() {
     local dir=$TEST_TMPDIR/plugins

@@ -1,16 +1,5 @@
 # t/lib/notify.sh - helpers of the notification tests (t/notify-*.t): the
-# fake peers of t/fakes, alert payloads, and waiting.  Source after tap.sh.
-
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_for() {
-    local tries=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
+# fake peers of t/fakes, and alert payloads.  Source after tap.sh (whose wait_for they use).
 
 # start_peer VAR PYTHON SCRIPT ARGS...: runs SCRIPT with PYTHON and
 # --port-file, stopped when the test ends; VAR gets the port it listens on.

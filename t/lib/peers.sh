@@ -2,17 +2,6 @@
 # run by a test on 127.0.0.1, and waiting for what they do; sourced after
 # t/lib/tap.sh.
 
-# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
-wait_until() {
-    local tries=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
-
 # peer_stop PID: SIGTERM, up to 10 s, then SIGKILL; reaps it.
 peer_stop() {
     local pid=$1 i

@@ -331,6 +331,32 @@ salve_psql() {
     _salve_pg "$SALVE_TEST_DB" -At "$@"
 }
 
+# wait_for SECONDS CMD...: polls CMD (its output discarded) every 0.1 s until
+# it succeeds; fails after SECONDS.
+wait_for() {
+    local tries=$(($1 * 10))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+# jpy EXPR JSON: prints EXPR, a Python expression of d (JSON parsed): a
+# string as it is, anything else as JSON.
+jpy() {
+    python3 -c 'import json, sys
+d = json.loads(sys.argv[2])
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" 2>&1
+}
+
+# file_lines FILE: how many lines FILE has (0 when it does not exist yet).
+file_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# file_has_lines FILE N: FILE has at least N lines (for wait_for).
+file_has_lines() { [ "$(file_lines "$1")" -ge "$2" ]; }
+
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 salve_free_port() {
     if command -v python3 >/dev/null 2>&1; then
@@ -490,6 +516,14 @@ salve_stop_daemon() {
     { wait "$pid"; } 2>/dev/null || rc=$?
     SALVE_PID=
     return "$rc"
+}
+
+# salve_user_token ROLE USER: a new user USER with ROLE, and a token for it.
+salve_user_token() {
+    "$top_builddir/core/salvectl" -c "$SALVE_CONFIG" user add "$2" --role "$1" </dev/null >/dev/null ||
+        bail_out "salvectl user add $2 failed"
+    "$top_builddir/core/salvectl" -c "$SALVE_CONFIG" token create --user "$2" --role "$1" </dev/null ||
+        bail_out "salvectl token create for $2 failed"
 }
 
 # salve_admin_token [NAME]: creates the admin user NAME (default "admin") if
