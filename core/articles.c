@@ -647,6 +647,11 @@ static int is_uuid(const char *s)
 	return 1;
 }
 
+static int ends_with_or(const struct buf *b)
+{
+	return b->len >= 4 && memcmp(b->data + b->len - 4, " or ", 4) == 0;
+}
+
 /* "HighCPUUsage" or "high_cpu_usage" as "High or CPU or Usage": any word
  * of the name may match, more words rank higher. */
 static char *name_words(const char *name)
@@ -661,15 +666,15 @@ static char *name_words(const char *name)
 			       ((isupper(c) && islower(prev)) || (isupper(c) && isupper(prev) && islower(next)) ||
 				(isdigit(c) && isalpha(prev)) || (isalpha(c) && isdigit(prev)));
 		if (!isalnum(c)) {
-			if (b.len && strcmp(b.data + b.len - 4, " or ") != 0)
+			if (b.len && !ends_with_or(&b))
 				buf_puts(&b, " or ");
 			continue;
 		}
-		if (boundary && b.len && strcmp(b.data + b.len - 4, " or ") != 0)
+		if (boundary && b.len && !ends_with_or(&b))
 			buf_puts(&b, " or ");
 		buf_append(&b, (const char *)&c, 1);
 	}
-	while (b.len >= 4 && strcmp(b.data + b.len - 4, " or ") == 0)
+	while (ends_with_or(&b))
 		b.data[b.len -= 4] = '\0';
 	return buf_steal(&b);
 }
