@@ -31,8 +31,7 @@
 #define MAX_FOLLOWERS 64
 
 static const struct salve_config *config;
-static pthread_t *threads;
-static size_t nthreads;
+static struct worker_pool pool;
 static pthread_t watcher;
 static int watching;
 static volatile int stopping;
@@ -746,21 +745,13 @@ static void *worker(void *arg)
 
 int analysis_start(const struct salve_config *cfg)
 {
-	char host[64] = "localhost";
+	int rc;
 
 	config = cfg;
 	stopping = 0;
-	gethostname(host, sizeof(host) - 1);
-	snprintf(instance, sizeof(instance), "%s:%d", host, (int)getpid());
-	nthreads = (size_t)cfg->analysis.threads;
-	threads = calloc(nthreads ? nthreads : 1, sizeof(*threads));
-	if (!threads)
-		return -ENOMEM;
-	for (size_t i = 0; i < nthreads; i++)
-		if (pthread_create(&threads[i], NULL, worker, NULL) != 0) {
-			nthreads = i;
-			return -EAGAIN;
-		}
+	worker_instance_name(instance, sizeof(instance));
+	if ((rc = worker_pool_start(&pool, (size_t)cfg->analysis.threads, worker)) < 0)
+		return rc;
 	if (pthread_create(&watcher, NULL, watch, NULL) != 0)
 		return -EAGAIN;
 	watching = 1;
@@ -771,14 +762,10 @@ void analysis_stop(void)
 {
 	stopping = 1;
 	wakeup_signal(&wake);
-	for (size_t i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
+	worker_pool_join(&pool);
 	if (watching)
 		pthread_join(watcher, NULL);
 	watching = 0;
-	free(threads);
-	threads = NULL;
-	nthreads = 0;
 	/* whoever still follows hears the end */
 	while (lives)
 		live_end(lives->alert_id, "error", json_pack("{s:s}", "error", "salved is stopping"), 0);

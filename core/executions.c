@@ -38,8 +38,7 @@ struct running {
 	int in_use;
 };
 
-static pthread_t *threads;
-static size_t nthreads;
+static struct worker_pool pool;
 static pthread_t watcher;
 static int watching;
 static volatile int stopping;
@@ -683,21 +682,13 @@ int executions_reap(PGconn *db, long heartbeat_timeout)
 
 int executions_start(const struct salve_config *cfg)
 {
-	char host[64] = "localhost";
+	int rc;
 
 	config = cfg;
 	stopping = 0;
-	gethostname(host, sizeof(host) - 1);
-	snprintf(instance, sizeof(instance), "%s:%d", host, (int)getpid());
-	nthreads = (size_t)cfg->executions.threads;
-	threads = calloc(nthreads ? nthreads : 1, sizeof(*threads));
-	if (!threads)
-		return -ENOMEM;
-	for (size_t i = 0; i < nthreads; i++)
-		if (pthread_create(&threads[i], NULL, runner, NULL) != 0) {
-			nthreads = i;
-			return -EAGAIN;
-		}
+	worker_instance_name(instance, sizeof(instance));
+	if ((rc = worker_pool_start(&pool, (size_t)cfg->executions.threads, runner)) < 0)
+		return rc;
 	if (pthread_create(&watcher, NULL, watch, NULL) != 0)
 		return -EAGAIN;
 	watching = 1;
@@ -713,12 +704,8 @@ void executions_stop(void)
 			running[i].cancel = 1;
 	pthread_mutex_unlock(&lock);
 	wakeup_signal(&wake);
-	for (size_t i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
+	worker_pool_join(&pool);
 	if (watching)
 		pthread_join(watcher, NULL);
 	watching = 0;
-	free(threads);
-	threads = NULL;
-	nthreads = 0;
 }

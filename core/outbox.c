@@ -22,8 +22,7 @@
 #include "outbox.h"
 #include "wakeup.h"
 
-static pthread_t *threads;
-static size_t nthreads;
+static struct worker_pool pool;
 static volatile int stopping;
 static struct wakeup wake = WAKEUP_INIT;
 static const struct salve_config *config;
@@ -178,27 +177,14 @@ int outbox_start(const struct salve_config *cfg)
 {
 	config = cfg;
 	stopping = 0;
-	nthreads = (size_t)cfg->workers.threads;
-	threads = calloc(nthreads ? nthreads : 1, sizeof(*threads));
-	if (!threads)
-		return -ENOMEM;
-	for (size_t i = 0; i < nthreads; i++)
-		if (pthread_create(&threads[i], NULL, worker, NULL) != 0) {
-			nthreads = i;
-			return -EAGAIN;
-		}
-	return 0;
+	return worker_pool_start(&pool, (size_t)cfg->workers.threads, worker);
 }
 
 void outbox_stop(void)
 {
 	stopping = 1;
 	outbox_wake();
-	for (size_t i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	threads = NULL;
-	nthreads = 0;
+	worker_pool_join(&pool);
 }
 
 long outbox_depth(void)
