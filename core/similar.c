@@ -13,9 +13,9 @@
 #include "similar.h"
 #include "stats.h"
 
-/* More label subsets than this for one pair count and the GIN probes cost
- * more than they save: shorter subsets are used instead (still a correct
- * prefilter). */
+/* The label prefilter's sizes: more probe sets than these and a probe
+ * costs more than it saves (see plan_label_probes). */
+#define LABEL_NEAR_MAX 128
 #define LABEL_SUBSETS_MAX 64
 
 static struct similar_settings settings = {
@@ -52,14 +52,20 @@ double similar_score(const struct similar_settings *s, double relevance, double 
 
 /* ---- the label prefilter ----
  * Jaccard(A, B) = s / (|A| + |B| - s) >= t, s = |A & B|, needs
- * s >= t(|A| + |B|) / (1 + t), and |B| between t|A| and |A|/t.  For each
- * such |B| = b, B holds every pair of at least one s_b-subset of A, so of
- * at least one k-subset for any k <= s_b: one probe {"b": subset} per
- * subset, each answered by the GIN index on salve_label_doc(labels), the
- * labels under their pair count (sql/007_learning.sql).  Knowing b is what
- * makes the probes selective: without it, "same job, service, team,
- * severity" (on any host) would have to be read for an alert with five
- * pairs, though it never reaches 0.7. */
+ * s >= t(|A| + |B|) / (1 + t), and |B| between t|A| and |A|/t.
+ *
+ * Each alert is indexed under its label set and the set minus each pair
+ * (salve_label_keys, sql/014_label_neighbours.sql).  A candidate B that
+ * has at most one pair A lacks is found under one key: A minus the pairs
+ * B lacks equals B, or B minus its extra pair.  So the "near" probes are A
+ * minus every d of its pairs, d up to the depth the threshold allows: each
+ * a single-key lookup with a short list.
+ *
+ * A candidate with two or more pairs A lacks (five shared and two more is
+ * 5/7) is found by "contains" probes instead: it holds every pair of at
+ * least one s_b-subset of A (b = |B|), so of at least one m-subset for the
+ * smallest such s_b, and the GIN index on the labels answers "contains".
+ * Both kinds together miss no label set at or above the threshold. */
 
 static double binomial(size_t n, size_t k)
 {
@@ -68,22 +74,6 @@ static double binomial(size_t n, size_t k)
 	for (size_t i = 1; i <= k; i++)
 		c = c * (double)(n - k + i) / (double)i;
 	return c;
-}
-
-static void add_probes(json_t *out, size_t count, const char **keys, json_t **values, size_t n, size_t k,
-		       size_t from, json_t *current)
-{
-	if (json_object_size(current) == k) {
-		char pairs[24];
-		snprintf(pairs, sizeof(pairs), "%zu", count);
-		json_array_append_new(out, json_pack("{s:o}", pairs, json_deep_copy(current)));
-		return;
-	}
-	for (size_t i = from; i + (k - json_object_size(current)) <= n; i++) {
-		json_object_set(current, keys[i], values[i]);
-		add_probes(out, count, keys, values, n, k, i + 1, current);
-		json_object_del(current, keys[i]);
-	}
 }
 
 /* The pairs any candidate with b pairs shares with n pairs of the alert. */
@@ -98,37 +88,85 @@ static size_t shared_needed(size_t n, size_t b, double threshold)
 	return s > b ? b : s;
 }
 
-static json_t *label_probes(json_t *labels, double threshold)
+/* For n pairs: *depth, the most pairs a near probe drops, and *subset,
+ * the size of the contains probes' subsets (0: none needed). */
+static void plan_label_probes(size_t n, double threshold, size_t *depth, size_t *subset)
 {
-	size_t n = json_object_size(labels), i = 0, lo, hi;
-	json_t *out = json_array(), *current, *v;
-	const char **keys;
-	json_t **values;
-	const char *key;
+	size_t lo = (size_t)ceil(threshold * (double)n - 1e-9), hi = (size_t)floor((double)n / threshold + 1e-9);
+	size_t need = 0, m = 0, sets = 0;
 
-	if (n == 0 || threshold <= 0)
-		return out;
-	lo = (size_t)ceil(threshold * (double)n - 1e-9);
-	hi = (size_t)floor((double)n / threshold + 1e-9);
-	keys = calloc(n, sizeof(*keys));
-	values = calloc(n, sizeof(*values));
-	current = json_object();
-	if (keys && values && current) {
+	if (lo < 1)
+		lo = 1;
+	for (size_t b = lo; b <= hi; b++) { /* near: s >= b - 1 */
+		size_t s = shared_needed(n, b, threshold), first = s > b - 1 ? s : b - 1;
+		if (first <= (n < b ? n : b) && n - first > need)
+			need = n - first;
+	}
+	for (*depth = 0; *depth <= need && *depth < n; ++*depth) {
+		sets += (size_t)binomial(n, *depth);
+		if (sets > LABEL_NEAR_MAX)
+			break;
+	}
+	--*depth;
+	for (size_t b = lo; b <= hi; b++) { /* what the near probes leave */
+		size_t s_b = shared_needed(n, b, threshold), top = n < b ? n : b;
+		for (size_t s = s_b; s <= top; s++)
+			if (!(s + 1 >= b && n - s <= *depth)) {
+				if (m == 0 || s_b < m)
+					m = s_b;
+				break;
+			}
+	}
+	while (m > 1 && binomial(n, m) > LABEL_SUBSETS_MAX)
+		m--;
+	*subset = m;
+}
+
+/* Appends every k-subset of the n pairs (keys, values) to out. */
+static void add_subsets(json_t *out, const char **keys, json_t **values, size_t n, size_t k, size_t from,
+			json_t *current)
+{
+	if (json_object_size(current) == k) {
+		json_array_append_new(out, json_deep_copy(current));
+		return;
+	}
+	for (size_t i = from; i + (k - json_object_size(current)) <= n; i++) {
+		json_object_set(current, keys[i], values[i]);
+		add_subsets(out, keys, values, n, k, i + 1, current);
+		json_object_del(current, keys[i]);
+	}
+}
+
+/* The label sets to look up for labels: *near (under salve_label_keys) and
+ * *contains (sets a candidate's labels hold); both empty without labels. */
+static int label_probes(json_t *labels, double threshold, json_t **near, json_t **contains)
+{
+	size_t n = json_object_size(labels), i = 0, depth, subset;
+	json_t *current = json_object(), *v;
+	const char **keys = calloc(n + 1, sizeof(*keys));
+	json_t **values = calloc(n + 1, sizeof(*values));
+	const char *key;
+	int rc = 0;
+
+	*near = json_array();
+	*contains = json_array();
+	if (!keys || !values || !current || !*near || !*contains)
+		rc = -ENOMEM;
+	else if (n > 0 && threshold > 0) {
 		json_object_foreach(labels, key, v) {
 			keys[i] = key;
 			values[i++] = v;
 		}
-		for (size_t b = lo < 1 ? 1 : lo; b <= hi; b++) {
-			size_t k = shared_needed(n, b, threshold);
-			while (k > 1 && binomial(n, k) > LABEL_SUBSETS_MAX)
-				k--;
-			add_probes(out, b, keys, values, n, k, 0, current);
-		}
+		plan_label_probes(n, threshold, &depth, &subset);
+		for (size_t d = 0; d <= depth; d++)
+			add_subsets(*near, keys, values, n, n - d, 0, current);
+		if (subset)
+			add_subsets(*contains, keys, values, n, subset, 0, current);
 	}
 	json_decref(current);
 	free(keys);
 	free(values);
-	return out;
+	return rc;
 }
 
 /* ---- candidates ---- */
@@ -145,23 +183,28 @@ static const char names_sql[] =
 	"a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text," \
 	" extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
 
-/* $1 id, $2 source, $3 fingerprint, $4 the label probes
- * ([{"<pairs>": {labels}}], label_probes), $5 the names to look under
- * ([{"name", "limit"}]), $6 candidates per fingerprint and per probe.
- * Every branch is a bounded walk of one index: the newest rows of a
- * fingerprint or of a name (btree order, no sort), or the few rows a
- * probe's GIN search returns.  Duplicates are merged by the caller. */
+/* $1 id, $2 source, $3 fingerprint, $4 the near label sets and $7 the
+ * contains ones (label_probes), $5 the names to look under ([{"name",
+ * "limit"}]), $6 candidates per fingerprint and per probe.  Every branch
+ * is a bounded walk of one index: the newest rows of a fingerprint or of a
+ * name (btree order, no sort), or the few rows a probe's GIN search
+ * returns.  Duplicates are merged by the caller. */
 static const char candidates_sql[] =
 	"(SELECT " CANDIDATE_COLUMNS
 	"   FROM alerts a WHERE a.source = $2 AND a.fingerprint = $3 AND a.id <> $1::uuid"
 	"  ORDER BY a.starts_at DESC LIMIT $6::int)"
 	" UNION ALL"
-	" (SELECT x.* FROM jsonb_array_elements($4::jsonb) AS p(probe) CROSS JOIN LATERAL"
+	" (SELECT x.* FROM jsonb_array_elements($4::jsonb) AS p(near) CROSS JOIN LATERAL"
 	"   (SELECT " CANDIDATE_COLUMNS
 	"      FROM alerts a"
-	"     WHERE salve_label_doc(a.labels) @> p.probe AND a.id <> $1::uuid"
+	"     WHERE salve_label_keys(a.labels) @> ARRAY[hashtextextended(p.near::text, 0)] AND a.id <> $1::uuid"
 	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)"
 	" UNION ALL"
+	" (SELECT x.* FROM jsonb_array_elements($7::jsonb) AS p(probe) CROSS JOIN LATERAL"
+	"   (SELECT " CANDIDATE_COLUMNS
+	"      FROM alerts a WHERE a.labels @> p.probe AND a.id <> $1::uuid"
+	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)"
+" UNION ALL"
 	" (SELECT x.* FROM jsonb_array_elements($5::jsonb) AS t(near) CROSS JOIN LATERAL"
 	"   (SELECT " CANDIDATE_COLUMNS
 	"      FROM alerts a WHERE a.alert_name = t.near ->> 'name' AND a.id <> $1::uuid"
@@ -287,32 +330,38 @@ static int score_row(PGresult *res, int i, json_t *target, json_t *sims, struct 
  * holds those at least one strategy admits, best first. */
 static int find_candidates(PGconn *conn, json_t *target, struct candidate **out, size_t *count)
 {
-	json_t *probes = label_probes(json_object_get(target, "labels"), settings.label_threshold);
-	json_t *sims = NULL, *near = NULL;
-	char *probes_text = json_dumps(probes, JSON_COMPACT), *near_text = NULL, cap[24];
-	const char *params[6];
+	json_t *near_labels = NULL, *contains = NULL, *sims = NULL, *near_names = NULL;
+	char *near_text = NULL, *contains_text = NULL, *names_text = NULL, cap[24];
+	const char *params[7];
 	struct candidate *list = NULL;
 	PGresult *res = NULL;
 	size_t n = 0, kept = 0;
-	int rc;
+	int rc = label_probes(json_object_get(target, "labels"), settings.label_threshold, &near_labels, &contains);
 
-	json_decref(probes);
-	rc = name_similarities(conn, json_string_value(json_object_get(target, "alert_name")), &sims, &near);
-	if (rc == 0 && (!probes_text || !(near_text = json_dumps(near, JSON_COMPACT))))
+	if (rc == 0)
+		rc = name_similarities(conn, json_string_value(json_object_get(target, "alert_name")), &sims,
+				       &near_names);
+	if (rc == 0 && (!(near_text = json_dumps(near_labels, JSON_COMPACT)) ||
+			!(contains_text = json_dumps(contains, JSON_COMPACT)) ||
+			!(names_text = json_dumps(near_names, JSON_COMPACT))))
 		rc = -ENOMEM;
 	if (rc == 0) {
 		snprintf(cap, sizeof(cap), "%ld", settings.candidates);
 		params[0] = json_string_value(json_object_get(target, "id"));
 		params[1] = json_string_value(json_object_get(target, "source"));
 		params[2] = json_string_value(json_object_get(target, "fingerprint"));
-		params[3] = probes_text;
-		params[4] = near_text;
+		params[3] = near_text;
+		params[4] = names_text;
 		params[5] = cap;
-		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 6, params);
+		params[6] = contains_text;
+		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 7, params);
 	}
-	free(probes_text);
 	free(near_text);
-	json_decref(near);
+	free(contains_text);
+	free(names_text);
+	json_decref(near_labels);
+	json_decref(contains);
+	json_decref(near_names);
 	if (rc == 0 && !(list = calloc((size_t)PQntuples(res) + 1, sizeof(*list))))
 		rc = -ENOMEM;
 	if (rc < 0) {
