@@ -328,7 +328,7 @@ int recommend_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **
 	}
 	rc = similar_ids_for_alert(conn, alert_id, RECOMMEND_SIMILAR, &similar_ids, err, errlen);
 	if (rc == 0 && (rc = runbooks_load_alert(conn, alert_id, &alert)) == 0 &&
-	    (rc = runbooks_match(conn, alert, &matched)) == 0)
+	    (rc = runbooks_match_brief(conn, alert, &matched)) == 0)
 		rc = rank(conn, similar_ids, matched, limit, items);
 	json_decref(alert);
 	json_decref(matched);

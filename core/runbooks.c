@@ -747,36 +747,54 @@ int runbooks_triggers_match(json_t *triggers, json_t *alert)
 	return 1;
 }
 
-int runbooks_match(PGconn *db, json_t *alert, json_t **list)
+/* A prefilter that can use the indexes; runbooks_triggers_match decides. */
+#define MATCH_FROM                                                                                     \
+	" FROM runbooks r WHERE r.deleted_at IS NULL AND r.enabled"                                   \
+	"   AND (r.trigger_alertnames && ARRAY[$1::text] OR r.trigger_needs_glob)"                    \
+	"   AND $2::jsonb @> (r.triggers -> 'labels')"                                                \
+	"   AND (jsonb_array_length(r.triggers -> 'severities') = 0 OR r.triggers -> 'severities' ? $3::text)" \
+	" ORDER BY r.name, r.id"
+
+static int match(PGconn *db, json_t *alert, const char *name, const char *sql, json_t **list)
 {
-	/* a prefilter that can use the indexes; runbooks_triggers_match decides */
-	static const char sql[] =
-		"SELECT " DOC("r") "::text FROM runbooks r"
-		" WHERE r.deleted_at IS NULL AND r.enabled"
-		"   AND (r.trigger_alertnames && ARRAY[$1::text] OR r.trigger_needs_glob)"
-		"   AND $2::jsonb @> (r.triggers -> 'labels')"
-		"   AND (jsonb_array_length(r.triggers -> 'severities') = 0 OR r.triggers -> 'severities' ? $3::text)"
-		" ORDER BY r.name, r.id";
-	json_t *labels = json_object_get(alert, "labels"), *all, *v;
+	json_t *labels = json_object_get(alert, "labels"), *v;
 	char *labels_text = json_is_object(labels) ? json_dumps(labels, JSON_COMPACT) : strdup("{}");
 	const char *params[] = { json_string_value(json_object_get(alert, "alert_name")), labels_text,
 				 json_string_value(json_object_get(alert, "severity")) };
-	size_t i;
+	PGresult *res;
 	int rc;
 
 	*list = NULL;
 	if (!labels_text)
 		return -ENOMEM;
-	rc = docs(db, sql, 3, params, &all);
+	rc = db_exec_prepared(db, &res, name, sql, 3, params);
 	free(labels_text);
 	if (rc < 0)
 		return rc;
 	*list = json_array();
-	json_array_foreach(all, i, v)
+	for (int r = 0; r < PQntuples(res); r++) {
+		v = doc_from_text(PQgetvalue(res, r, 0));
 		if (runbooks_triggers_match(json_object_get(v, "triggers"), alert))
 			json_array_append(*list, v);
-	json_decref(all);
+		json_decref(v);
+	}
+	PQclear(res);
 	return 0;
+}
+
+int runbooks_match(PGconn *db, json_t *alert, json_t **list)
+{
+	static const char sql[] = "SELECT " DOC("r") "::text" MATCH_FROM;
+
+	return match(db, alert, "runbooks_match", sql, list);
+}
+
+int runbooks_match_brief(PGconn *db, json_t *alert, json_t **list)
+{
+	static const char sql[] =
+		"SELECT jsonb_build_object('id', r.id, 'name', r.name, 'triggers', r.triggers)::text" MATCH_FROM;
+
+	return match(db, alert, "runbooks_match_brief", sql, list);
 }
 
 json_t *runbooks_alert_vars(json_t *alert)

@@ -83,6 +83,8 @@ int runbooks_upsert(PGconn *db, json_t *spec, const char *user, enum runbook_ups
 /* The enabled runbooks whose triggers match alert (a row of the alerts
  * table as JSON: alert_name, severity, labels), by name. */
 int runbooks_match(PGconn *db, json_t *alert, json_t **list);
+/* The same, each runbook only {"id", "name", "triggers"}: for ranking. */
+int runbooks_match_brief(PGconn *db, json_t *alert, json_t **list);
 /* 1 when the triggers match alert, else 0 (no database). */
 int runbooks_triggers_match(json_t *triggers, json_t *alert);
 
