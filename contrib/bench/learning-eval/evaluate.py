@@ -57,16 +57,19 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+PREFIX = "eval-"  # the generator's runbooks, apart from the quick start's demo ones (restart-service)
+
+
 def create_runbooks(api, runbooks):
     _, existing = api.call("GET", "/api/v1/runbooks")
     have = {r["name"]: r["id"] for r in existing.get("runbooks", existing if isinstance(existing, list) else [])}
     ids = {}
     for rb in runbooks:
-        if rb["name"] in have:
-            ids[rb["name"]] = have[rb["name"]]
+        if PREFIX + rb["name"] in have:
+            ids[rb["name"]] = have[PREFIX + rb["name"]]
             continue
         _, doc = api.call("POST", "/api/v1/runbooks", {
-            "name": rb["name"], "description": "learning-eval", "triggers": rb["triggers"],
+            "name": PREFIX + rb["name"], "description": "learning-eval", "triggers": rb["triggers"],
             "max_concurrency": 1000,
             "steps": [{"name": "act", "executor": "local", "argv": ["/bin/true"], "timeout": 10}]})
         ids[rb["name"]] = doc["id"]
@@ -150,9 +153,10 @@ def evaluate(api, history, ids):
     class mates are the past incidents and the new alerts before it."""
     incidents = history["incidents"]
     fixer = {rb["class"]: rb["name"] for rb in history["runbooks"] if rb["class"]}
-    by_class = collections.defaultdict(set)
+    by_class, class_of = collections.defaultdict(set), {}
     for inc in incidents:
         by_class[inc["class"]].add(ids[inc["key"]])
+        class_of[ids[inc["key"]]] = inc["class"]
     seen = list(incidents)
     rows, lat_sim, lat_rec = [], [], []
     for q in interleaved(history["queries"]):
@@ -167,7 +171,7 @@ def evaluate(api, history, ids):
         lat_rec.append((time.perf_counter() - t) * 1000)
         top5 = [s["alert_id"] for s in sim["similar"]]
         recall = len([x for x in top5 if x in relevant]) / min(5, len(relevant))
-        top1 = rec["recommendations"][0]["name"] if rec["recommendations"] else None
+        top1 = rec["recommendations"][0]["name"].removeprefix(PREFIX) if rec["recommendations"] else None
         # baselines, from what the history says (the client knows it all)
         name = q["labels"]["alertname"]
         same_name = [i for i in seen if i["labels"]["alertname"] == name]
@@ -179,9 +183,13 @@ def evaluate(api, history, ids):
         rows.append({"key": q["key"], "class": q["class"], "alertname": name, "known_host": known_host,
                      "recall5": recall, "top1": top1 == fixer[q["class"]], "top1_name": top1,
                      "base_recall5": base_recall, "base_top1": base_top1 == fixer[q["class"]],
-                     "base_top1_name": base_top1, "top5_classes": top5,
+                     "base_top1_name": base_top1,
+                     "top5": [{"class": class_of.get(s["alert_id"]), "score": s["score"],
+                               "strategies": {x["strategy"]: x["score"] for x in s["strategies"]}}
+                              for s in sim["similar"]],
                      "reason": rec["recommendations"][0]["reason"] if rec["recommendations"] else None})
         by_class[q["class"]].add(qid)
+        class_of[qid] = q["class"]
         seen.append(q)
     return rows, lat_sim, lat_rec
 
