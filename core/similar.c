@@ -15,7 +15,7 @@
 
 /* The label prefilter's sizes: more probe sets than these and a probe
  * costs more than it saves (see plan_label_probes). */
-#define LABEL_NEAR_MAX 128
+#define LABEL_NEAR_MAX 256
 #define LABEL_SUBSETS_MAX 64
 
 static struct similar_settings settings = {
@@ -51,21 +51,21 @@ double similar_score(const struct similar_settings *s, double relevance, double 
 }
 
 /* ---- the label prefilter ----
- * Jaccard(A, B) = s / (|A| + |B| - s) >= t, s = |A & B|, needs
- * s >= t(|A| + |B|) / (1 + t), and |B| between t|A| and |A|/t.
+ * A candidate B shares s pairs with the alert's n pairs A and has e pairs
+ * A lacks: Jaccard(A, B) = s / (n + e).
  *
- * Each alert is indexed under its label set and the set minus each pair
- * (salve_label_keys, sql/014_label_neighbours.sql).  A candidate B that
- * has at most one pair A lacks is found under one key: A minus the pairs
- * B lacks equals B, or B minus its extra pair.  So the "near" probes are A
- * minus every d of its pairs, d up to the depth the threshold allows: each
- * a single-key lookup with a short list.
+ * Each alert is indexed under its label set and under the set minus each
+ * one pair, as two kinds of keys (salve_label_keys,
+ * sql/014_label_neighbours.sql).  For a subset S of A with d pairs fewer,
+ * "whose set is S" finds every B with s = n - d, e = 0, and "whose set
+ * minus one pair is S" every B with s = n - d, e = 1: each a single-key
+ * lookup, asked only for the d whose Jaccard reaches the threshold.
  *
- * A candidate with two or more pairs A lacks (five shared and two more is
- * 5/7) is found by "contains" probes instead: it holds every pair of at
- * least one s_b-subset of A (b = |B|), so of at least one m-subset for the
- * smallest such s_b, and the GIN index on the labels answers "contains".
- * Both kinds together miss no label set at or above the threshold. */
+ * A B with e >= 2 (five shared pairs and two more is 5/7), or one the near
+ * probes leave out because there would be too many, holds every pair of at
+ * least one s-subset of A, so of an m-subset for the smallest such s:
+ * "contains" probes, answered by the GIN index on the labels.  Together the
+ * two kinds miss no label set at or above the threshold. */
 
 static double binomial(size_t n, size_t k)
 {
@@ -76,72 +76,72 @@ static double binomial(size_t n, size_t k)
 	return c;
 }
 
-/* The pairs any candidate with b pairs shares with n pairs of the alert. */
-static size_t shared_needed(size_t n, size_t b, double threshold)
+/* Whether s shared pairs and e extra reach the threshold, for n pairs. */
+static int reaches(size_t s, size_t e, size_t n, double threshold)
 {
-	size_t s = (size_t)ceil(threshold * (double)(n + b) / (1 + threshold) - 1e-9);
-
-	if (s < 1)
-		s = 1;
-	if (s > n)
-		s = n;
-	return s > b ? b : s;
+	return (double)s >= threshold * (double)(n + e) - 1e-9;
 }
 
-/* For n pairs: *depth, the most pairs a near probe drops, and *subset,
- * the size of the contains probes' subsets (0: none needed). */
-static void plan_label_probes(size_t n, double threshold, size_t *depth, size_t *subset)
-{
-	size_t lo = (size_t)ceil(threshold * (double)n - 1e-9), hi = (size_t)floor((double)n / threshold + 1e-9);
-	size_t need = 0, m = 0, sets = 0;
+/* For n pairs: the most pairs the "is" and "minus one is" probes drop
+ * (-1: none), and the size of the contains probes' subsets (0: none). */
+struct label_plan {
+	long drop_is, drop_minus_one;
+	size_t subset;
+};
 
-	if (lo < 1)
-		lo = 1;
-	for (size_t b = lo; b <= hi; b++) { /* near: s >= b - 1 */
-		size_t s = shared_needed(n, b, threshold), first = s > b - 1 ? s : b - 1;
-		if (first <= (n < b ? n : b) && n - first > need)
-			need = n - first;
+static struct label_plan plan_label_probes(size_t n, double threshold)
+{
+	struct label_plan plan = { -1, -1, 0 };
+	double sets = 0;
+
+	while (plan.drop_is + 1 < (long)n && reaches(n - (size_t)(plan.drop_is + 1), 0, n, threshold))
+		plan.drop_is++;
+	while (plan.drop_minus_one + 1 < (long)n && reaches(n - (size_t)(plan.drop_minus_one + 1), 1, n, threshold))
+		plan.drop_minus_one++;
+	for (long d = 0; d <= plan.drop_is; d++)
+		sets += binomial(n, (size_t)d);
+	for (long d = 0; d <= plan.drop_minus_one; d++)
+		sets += binomial(n, (size_t)d);
+	while (sets > LABEL_NEAR_MAX) { /* drop the deepest level of the two */
+		long *deeper = plan.drop_is >= plan.drop_minus_one ? &plan.drop_is : &plan.drop_minus_one;
+		sets -= binomial(n, (size_t)*deeper);
+		--*deeper;
 	}
-	for (*depth = 0; *depth <= need && *depth < n; ++*depth) {
-		sets += (size_t)binomial(n, *depth);
-		if (sets > LABEL_NEAR_MAX)
-			break;
-	}
-	--*depth;
-	for (size_t b = lo; b <= hi; b++) { /* what the near probes leave */
-		size_t s_b = shared_needed(n, b, threshold), top = n < b ? n : b;
-		for (size_t s = s_b; s <= top; s++)
-			if (!(s + 1 >= b && n - s <= *depth)) {
-				if (m == 0 || s_b < m)
-					m = s_b;
-				break;
-			}
-	}
-	while (m > 1 && binomial(n, m) > LABEL_SUBSETS_MAX)
-		m--;
-	*subset = m;
+	for (size_t s = 1; s <= n; s++)
+		for (size_t e = 0; reaches(s, e, n, threshold); e++) {
+			long d = (long)(n - s);
+			int near = (e == 0 && d <= plan.drop_is) || (e == 1 && d <= plan.drop_minus_one);
+			if (!near && (plan.subset == 0 || s < plan.subset))
+				plan.subset = s;
+		}
+	while (plan.subset > 1 && binomial(n, plan.subset) > LABEL_SUBSETS_MAX)
+		plan.subset--;
+	return plan;
 }
 
-/* Appends every k-subset of the n pairs (keys, values) to out. */
-static void add_subsets(json_t *out, const char **keys, json_t **values, size_t n, size_t k, size_t from,
-			json_t *current)
+/* Appends every k-subset of the n pairs (keys, values) to out, each as
+ * [seed, subset] when seed >= 0. */
+static void add_subsets(json_t *out, long seed, const char **keys, json_t **values, size_t n, size_t k,
+			size_t from, json_t *current)
 {
 	if (json_object_size(current) == k) {
-		json_array_append_new(out, json_deep_copy(current));
+		json_t *set = json_deep_copy(current);
+		json_array_append_new(out, seed >= 0 ? json_pack("[I,o]", (json_int_t)seed, set) : set);
 		return;
 	}
 	for (size_t i = from; i + (k - json_object_size(current)) <= n; i++) {
 		json_object_set(current, keys[i], values[i]);
-		add_subsets(out, keys, values, n, k, i + 1, current);
+		add_subsets(out, seed, keys, values, n, k, i + 1, current);
 		json_object_del(current, keys[i]);
 	}
 }
 
-/* The label sets to look up for labels: *near (under salve_label_keys) and
- * *contains (sets a candidate's labels hold); both empty without labels. */
+/* The label probes for labels: *near, [[seed, set]] looked up under
+ * salve_label_keys (seed 0 "is", 1 "minus one pair is"), and *contains,
+ * sets a candidate's labels hold; both empty without labels. */
 static int label_probes(json_t *labels, double threshold, json_t **near, json_t **contains)
 {
-	size_t n = json_object_size(labels), i = 0, depth, subset;
+	size_t n = json_object_size(labels), i = 0;
 	json_t *current = json_object(), *v;
 	const char **keys = calloc(n + 1, sizeof(*keys));
 	json_t **values = calloc(n + 1, sizeof(*values));
@@ -153,15 +153,17 @@ static int label_probes(json_t *labels, double threshold, json_t **near, json_t 
 	if (!keys || !values || !current || !*near || !*contains)
 		rc = -ENOMEM;
 	else if (n > 0 && threshold > 0) {
+		struct label_plan plan = plan_label_probes(n, threshold);
 		json_object_foreach(labels, key, v) {
 			keys[i] = key;
 			values[i++] = v;
 		}
-		plan_label_probes(n, threshold, &depth, &subset);
-		for (size_t d = 0; d <= depth; d++)
-			add_subsets(*near, keys, values, n, n - d, 0, current);
-		if (subset)
-			add_subsets(*contains, keys, values, n, subset, 0, current);
+		for (long d = 0; d <= plan.drop_is; d++)
+			add_subsets(*near, 0, keys, values, n, n - (size_t)d, 0, current);
+		for (long d = 0; d <= plan.drop_minus_one; d++)
+			add_subsets(*near, 1, keys, values, n, n - (size_t)d, 0, current);
+		if (plan.subset)
+			add_subsets(*contains, -1, keys, values, n, plan.subset, 0, current);
 	}
 	json_decref(current);
 	free(keys);
@@ -178,14 +180,19 @@ static int label_probes(json_t *labels, double threshold, json_t **near, json_t 
 static const char names_sql[] =
 	"SELECT n.name, similarity(n.words, w.words) FROM salve_name_words($1) AS w(words), alert_names n";
 
-/* The columns score_row reads, from alerts a. */
-#define CANDIDATE_COLUMNS \
-	"a.id, a.source, a.fingerprint, a.alert_name, (a.labels - 'alertname')::text," \
+/* The columns score_row reads, from alerts a: the Jaccard's counts come
+ * from here ($8, the alert's labels without alertname), so that salved
+ * parses no candidate's labels. */
+#define CANDIDATE_COLUMNS                                                                           \
+	"a.id, a.source, a.fingerprint, a.alert_name,"                                                 \
+	" (SELECT count(*) FROM jsonb_each($8::jsonb) AS t WHERE a.labels -> t.key = t.value)::int,"  \
+	" (SELECT count(*) FROM jsonb_object_keys(a.labels - 'alertname'))::int,"                     \
 	" extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
 
 /* $1 id, $2 source, $3 fingerprint, $4 the near label sets and $7 the
  * contains ones (label_probes), $5 the names to look under ([{"name",
- * "limit"}]), $6 candidates per fingerprint and per probe.  Every branch
+ * "limit"}]), $6 candidates per fingerprint and per probe, $8 the alert's
+ * labels (CANDIDATE_COLUMNS).  Every branch
  * is a bounded walk of one index: the newest rows of a fingerprint or of a
  * name (btree order, no sort), or the few rows a probe's GIN search
  * returns: OFFSET 0 keeps the planner from walking alerts by starts_at
@@ -199,7 +206,8 @@ static const char candidates_sql[] =
 	" UNION ALL"
 	" (SELECT x.* FROM jsonb_array_elements($4::jsonb) AS p(near) CROSS JOIN LATERAL"
 	"   (SELECT " CANDIDATE_COLUMNS " FROM (SELECT a.* FROM alerts a"
-	"     WHERE salve_label_keys(a.labels) @> ARRAY[hashtextextended(p.near::text, 0)] AND a.id <> $1::uuid"
+	"     WHERE salve_label_keys(a.labels) @> ARRAY[hashtextextended((p.near -> 1)::text, (p.near ->> 0)::bigint)]"
+	"       AND a.id <> $1::uuid"
 	"     OFFSET 0) a ORDER BY a.starts_at DESC LIMIT $6::int) x)"
 	" UNION ALL"
 	" (SELECT x.* FROM jsonb_array_elements($7::jsonb) AS p(probe) CROSS JOIN LATERAL"
@@ -252,20 +260,6 @@ static json_t *strategies_of(const struct candidate *c)
 	return list;
 }
 
-/* Jaccard over label pairs: |A & B| / |A | B|; 0 when both are empty. */
-static double jaccard(json_t *a, json_t *b)
-{
-	size_t shared = 0, total;
-	const char *key;
-	json_t *v, *w;
-
-	json_object_foreach(a, key, v)
-		if ((w = json_object_get(b, key)) && json_equal(v, w))
-			shared++;
-	total = json_object_size(a) + json_object_size(b) - shared;
-	return total ? (double)shared / (double)total : 0;
-}
-
 /* name -> similarity to the alert's name, for every known name; *near the
  * NAMES_MAX nearest at least name_threshold. */
 static int name_similarities(PGconn *conn, const char *name, json_t **sims, json_t **near)
@@ -307,19 +301,24 @@ static int name_similarities(PGconn *conn, const char *name, json_t **sims, json
 	return 0;
 }
 
+/* What score_row compares a candidate with. */
+struct target {
+	const char *source, *fingerprint;
+	size_t pairs;
+	double started;
+};
+
 /* Scores one row of candidates_sql; 0 when no strategy admits it. */
-static int score_row(PGresult *res, int i, json_t *target, json_t *sims, struct candidate *c)
+static int score_row(PGresult *res, int i, const struct target *t, json_t *sims, struct candidate *c)
 {
-	json_t *labels = json_loads(PQgetvalue(res, i, 4), 0, NULL);
-	double age = strtod(PQgetvalue(res, i, 5), NULL) - json_real_value(json_object_get(target, "started"));
+	long shared = atol(PQgetvalue(res, i, 4)), total = (long)t->pairs + atol(PQgetvalue(res, i, 5)) - shared;
+	double age = strtod(PQgetvalue(res, i, 6), NULL) - t->started;
 
 	snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(res, i, 0));
-	c->fingerprint = strcmp(PQgetvalue(res, i, 1), json_string_value(json_object_get(target, "source"))) == 0 &&
-			 strcmp(PQgetvalue(res, i, 2), json_string_value(json_object_get(target, "fingerprint"))) == 0;
-	c->jaccard = jaccard(json_object_get(target, "labels"), labels);
+	c->fingerprint = strcmp(PQgetvalue(res, i, 1), t->source) == 0 && strcmp(PQgetvalue(res, i, 2), t->fingerprint) == 0;
+	c->jaccard = total > 0 ? (double)shared / (double)total : 0; /* |A & B| / |A | B| */
 	c->name = json_real_value(json_object_get(sims, PQgetvalue(res, i, 3)));
-	c->resolved = atoi(PQgetvalue(res, i, 6));
-	json_decref(labels);
+	c->resolved = atoi(PQgetvalue(res, i, 7));
 	if (!c->fingerprint && c->jaccard < settings.label_threshold && c->name < settings.name_threshold)
 		return 0; /* found by the prefilter, admitted by no strategy */
 	c->relevance = c->fingerprint ? 1.0 : SIMILAR_LABEL_WEIGHT * c->jaccard + SIMILAR_NAME_WEIGHT * c->name;
@@ -333,31 +332,38 @@ static int score_row(PGresult *res, int i, json_t *target, json_t *sims, struct 
 static int find_candidates(PGconn *conn, json_t *target, struct candidate **out, size_t *count)
 {
 	json_t *near_labels = NULL, *contains = NULL, *sims = NULL, *near_names = NULL;
-	char *near_text = NULL, *contains_text = NULL, *names_text = NULL, cap[24];
-	const char *params[7];
+	json_t *labels = json_object_get(target, "labels");
+	char *near_text = NULL, *contains_text = NULL, *names_text = NULL, *labels_text = NULL, cap[24];
+	const char *params[8];
+	struct target t = { json_string_value(json_object_get(target, "source")),
+			    json_string_value(json_object_get(target, "fingerprint")), json_object_size(labels),
+			    json_real_value(json_object_get(target, "started")) };
 	struct candidate *list = NULL;
 	PGresult *res = NULL;
 	size_t n = 0, kept = 0;
-	int rc = label_probes(json_object_get(target, "labels"), settings.label_threshold, &near_labels, &contains);
+	int rc = label_probes(labels, settings.label_threshold, &near_labels, &contains);
 
 	if (rc == 0)
 		rc = name_similarities(conn, json_string_value(json_object_get(target, "alert_name")), &sims,
 				       &near_names);
 	if (rc == 0 && (!(near_text = json_dumps(near_labels, JSON_COMPACT)) ||
 			!(contains_text = json_dumps(contains, JSON_COMPACT)) ||
-			!(names_text = json_dumps(near_names, JSON_COMPACT))))
+			!(names_text = json_dumps(near_names, JSON_COMPACT)) ||
+			!(labels_text = json_dumps(labels, JSON_COMPACT))))
 		rc = -ENOMEM;
 	if (rc == 0) {
 		snprintf(cap, sizeof(cap), "%ld", settings.candidates);
 		params[0] = json_string_value(json_object_get(target, "id"));
-		params[1] = json_string_value(json_object_get(target, "source"));
-		params[2] = json_string_value(json_object_get(target, "fingerprint"));
+		params[1] = t.source;
+		params[2] = t.fingerprint;
 		params[3] = near_text;
 		params[4] = names_text;
 		params[5] = cap;
 		params[6] = contains_text;
-		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 7, params);
+		params[7] = labels_text;
+		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 8, params);
 	}
+	free(labels_text);
 	free(near_text);
 	free(contains_text);
 	free(names_text);
@@ -372,7 +378,7 @@ static int find_candidates(PGconn *conn, json_t *target, struct candidate **out,
 		return rc;
 	}
 	for (int i = 0; i < PQntuples(res); i++)
-		n += score_row(res, i, target, sims, &list[n]);
+		n += score_row(res, i, &t, sims, &list[n]);
 	PQclear(res);
 	json_decref(sims);
 	/* one entry per alert found by several branches */
