@@ -2,8 +2,9 @@
  * core/insights.c - runbook effectiveness: one runbook's insights, its
  * improvement report, the ranking of all runbooks and the daily series
  * (see insights.h).  Counts come from insights_runbook_daily and
- * insights_runbook_phrase_daily; percentiles, hosts, labels and steps from
- * the executions of the one runbook in the window.
+ * insights_runbook_phrase_daily, times to resolution from
+ * insights_runbook_ttr_daily; hosts, labels and steps from the executions
+ * of the one runbook in the window.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -31,10 +32,10 @@
 #define WINDOW_DAY WINDOW_DAY_OF("$2")
 #define WINDOW_FROM "(" WINDOW_DAY "::timestamp AT TIME ZONE 'UTC')"
 
-/* The detail of one runbook (percentiles, hosts, labels, steps, alert
- * names) comes from its latest DETAIL_MAX executions in the window, so its
- * cost stays bounded however often the runbook runs; counts and rates come
- * from the rollups and cover the whole window.  "detail" in the answer says
+/* The detail of one runbook (hosts, labels, steps, alert names) comes from
+ * its latest DETAIL_MAX executions in the window, so its cost stays bounded
+ * however often the runbook runs; counts, rates and times to resolution
+ * (mean and percentiles) come from the rollups and cover the whole window.  "detail" in the answer says
  * how many executions the detail read. */
 #define DETAIL_MAX 500
 /* What the reports on execution x said: how many, and whether any resolved
@@ -142,35 +143,43 @@ static json_t *trend_of(const struct window_counts *c)
 			 "direction", trend_rate_direction(cur, prev, RATE_STEP));
 }
 
+/* The window's times to resolution, each minute count with how many
+ * reports gave it (015's rollup). */
 static const char ttr_sql[] =
-	"WITH " RECENT
-	"SELECT o.t FROM recent x"
-	"  CROSS JOIN LATERAL (SELECT time_to_resolution_minutes AS t FROM execution_outcomes"
-	"                       WHERE execution_id = x.id AND time_to_resolution_minutes IS NOT NULL OFFSET 0) o"
-	" ORDER BY 1";
+	"SELECT minutes, sum(n) FROM insights_runbook_ttr_daily"
+	" WHERE runbook_id = $1 AND day >= " WINDOW_DAY
+	" GROUP BY minutes HAVING sum(n) > 0 ORDER BY minutes";
 
 static int time_to_resolution(PGconn *conn, const char *const params[2], const struct window_counts *c,
 			      json_t **out)
 {
 	PGresult *res;
-	double *v;
+	double *minutes;
+	long *reports;
 	int rc = db_exec_prepared(conn, &res, "insights_ttr", ttr_sql, 2, params), n;
 
 	if (rc < 0)
 		return rc;
 	n = PQntuples(res);
-	if (!(v = calloc(n ? (size_t)n : 1, sizeof(double)))) {
+	minutes = calloc(n ? (size_t)n : 1, sizeof(*minutes));
+	reports = calloc(n ? (size_t)n : 1, sizeof(*reports));
+	if (!minutes || !reports) {
+		free(minutes);
+		free(reports);
 		PQclear(res);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < n; i++)
-		v[i] = atof(PQgetvalue(res, i, 0));
+	for (int i = 0; i < n; i++) {
+		minutes[i] = atof(PQgetvalue(res, i, 0));
+		reports[i] = atol(PQgetvalue(res, i, 1));
+	}
 	PQclear(res);
 	*out = json_pack("{s:I,s:o,s:o,s:o}", "reports", (json_int_t)c->ttr_count,
 			 "mean_minutes", c->ttr_count ? json_real((double)c->ttr_sum / (double)c->ttr_count) : json_null(),
-			 "p50_minutes", n ? json_real(stats_percentile_sorted(v, (size_t)n, 50)) : json_null(),
-			 "p90_minutes", n ? json_real(stats_percentile_sorted(v, (size_t)n, 90)) : json_null());
-	free(v);
+			 "p50_minutes", n ? json_real(stats_percentile_counted(minutes, reports, (size_t)n, 50)) : json_null(),
+			 "p90_minutes", n ? json_real(stats_percentile_counted(minutes, reports, (size_t)n, 90)) : json_null());
+	free(minutes);
+	free(reports);
 	return 0;
 }
 

@@ -11,6 +11,9 @@ double stats_wilson_lower(double successes, double n, double z);
 /* The p-th percentile (0..100) of v[0..n-1], sorted ascending, by linear
  * interpolation between closest ranks.  0 when n is 0. */
 double stats_percentile_sorted(const double *v, size_t n, double p);
+/* The same over values[i] repeated counts[i] times (values ascending,
+ * counts <= 0 left out): a percentile from a rollup of counted values. */
+double stats_percentile_counted(const double *values, const long *counts, size_t k, double p);
 
 /* Exponential decay weight for an age: 1 at 0, 0.5 at one half-life. */
 double stats_decay(double age_seconds, double half_life_seconds);

@@ -184,6 +184,11 @@ phr_want AS (
    CROSS JOIN LATERAL (VALUES ('manual', o.manual_steps_taken), ('suggestion', o.improvement_suggestion)) k(kind, t)
    CROSS JOIN LATERAL unnest(insights_phrases(k.t)) p GROUP BY 1, 2, 3, 4),
 phr_have AS (SELECT runbook_id, day, kind, phrase, n FROM insights_runbook_phrase_daily WHERE n <> 0),
+ttr_want AS (
+  SELECT x.runbook_id, (x.created_at AT TIME ZONE 'UTC')::date AS day, o.time_to_resolution_minutes, count(*) AS n
+    FROM executions x JOIN execution_outcomes o ON o.execution_id = x.id
+   WHERE o.time_to_resolution_minutes IS NOT NULL GROUP BY 1, 2, 3),
+ttr_have AS (SELECT runbook_id, day, minutes, n FROM insights_runbook_ttr_daily WHERE n <> 0),
 al_want AS (SELECT (starts_at AT TIME ZONE 'UTC')::date, alert_name, insights_alert_pattern(labels, instance), count(*)
               FROM alerts GROUP BY 1, 2, 3),
 al_have AS (SELECT day, alert_name, pattern, alerts FROM insights_alert_daily WHERE alerts <> 0),
@@ -198,6 +203,8 @@ SELECT (SELECT count(*) FROM ((SELECT * FROM want EXCEPT SELECT * FROM have)
                               UNION ALL (SELECT * FROM have EXCEPT SELECT * FROM want)) d)
      + (SELECT count(*) FROM ((SELECT * FROM phr_want EXCEPT SELECT * FROM phr_have)
                               UNION ALL (SELECT * FROM phr_have EXCEPT SELECT * FROM phr_want)) d)
+     + (SELECT count(*) FROM ((SELECT * FROM ttr_want EXCEPT SELECT * FROM ttr_have)
+                              UNION ALL (SELECT * FROM ttr_have EXCEPT SELECT * FROM ttr_want)) d)
      + (SELECT count(*) FROM ((SELECT * FROM al_want EXCEPT SELECT * FROM al_have)
                               UNION ALL (SELECT * FROM al_have EXCEPT SELECT * FROM al_want)) d)
      + (SELECT count(*) FROM ((SELECT * FROM fb_want EXCEPT SELECT * FROM fb_have)
