@@ -54,9 +54,9 @@ double similar_score(const struct similar_settings *s, double relevance, double 
  * A candidate B shares s pairs with the alert's n pairs A and has e pairs
  * A lacks: Jaccard(A, B) = s / (n + e).
  *
- * Each alert is indexed under its label set and under the set minus each
- * one pair, as two kinds of keys (salve_label_keys,
- * sql/014_label_neighbours.sql).  For a subset S of A with d pairs fewer,
+ * Each alert is indexed under its label set (salve_label_set, a btree with
+ * its start) and under the set minus each one pair
+ * (salve_label_set_minus_one, GIN; sql/014_label_neighbours.sql).  For a subset S of A with d pairs fewer,
  * "whose set is S" finds every B with s = n - d, e = 0, and "whose set
  * minus one pair is S" every B with s = n - d, e = 1: each a single-key
  * lookup, asked only for the d whose Jaccard reaches the threshold.
@@ -119,27 +119,28 @@ static struct label_plan plan_label_probes(size_t n, double threshold)
 	return plan;
 }
 
-/* Appends every k-subset of the n pairs (keys, values) to out, each as
- * [seed, subset] when seed >= 0. */
-static void add_subsets(json_t *out, long seed, const char **keys, json_t **values, size_t n, size_t k,
-			size_t from, json_t *current)
+/* Appends every k-subset of the n pairs (keys, values) to out. */
+static void add_subsets(json_t *out, const char **keys, json_t **values, size_t n, size_t k, size_t from,
+			json_t *current)
 {
 	if (json_object_size(current) == k) {
-		json_t *set = json_deep_copy(current);
-		json_array_append_new(out, seed >= 0 ? json_pack("[I,o]", (json_int_t)seed, set) : set);
+		json_array_append_new(out, json_deep_copy(current));
 		return;
 	}
 	for (size_t i = from; i + (k - json_object_size(current)) <= n; i++) {
 		json_object_set(current, keys[i], values[i]);
-		add_subsets(out, seed, keys, values, n, k, i + 1, current);
+		add_subsets(out, keys, values, n, k, i + 1, current);
 		json_object_del(current, keys[i]);
 	}
 }
 
-/* The label probes for labels: *near, [[seed, set]] looked up under
- * salve_label_keys (seed 0 "is", 1 "minus one pair is"), and *contains,
- * sets a candidate's labels hold; both empty without labels. */
-static int label_probes(json_t *labels, double threshold, json_t **near, json_t **contains)
+/* The label sets to look up for labels (all empty without labels):
+ * probes[LABEL_IS] under salve_label_set, probes[LABEL_MINUS_ONE] under
+ * salve_label_set_minus_one, probes[LABEL_CONTAINS] sets a candidate's
+ * labels hold. */
+enum { LABEL_IS, LABEL_MINUS_ONE, LABEL_CONTAINS, LABEL_PROBE_KINDS };
+
+static int label_probes(json_t *labels, double threshold, json_t *probes[LABEL_PROBE_KINDS])
 {
 	size_t n = json_object_size(labels), i = 0;
 	json_t *current = json_object(), *v;
@@ -148,22 +149,23 @@ static int label_probes(json_t *labels, double threshold, json_t **near, json_t 
 	const char *key;
 	int rc = 0;
 
-	*near = json_array();
-	*contains = json_array();
-	if (!keys || !values || !current || !*near || !*contains)
+	for (int kind = 0; kind < LABEL_PROBE_KINDS; kind++)
+		if (!(probes[kind] = json_array()))
+			rc = -ENOMEM;
+	if (!keys || !values || !current)
 		rc = -ENOMEM;
-	else if (n > 0 && threshold > 0) {
+	if (rc == 0 && n > 0 && threshold > 0) {
 		struct label_plan plan = plan_label_probes(n, threshold);
 		json_object_foreach(labels, key, v) {
 			keys[i] = key;
 			values[i++] = v;
 		}
 		for (long d = 0; d <= plan.drop_is; d++)
-			add_subsets(*near, 0, keys, values, n, n - (size_t)d, 0, current);
+			add_subsets(probes[LABEL_IS], keys, values, n, n - (size_t)d, 0, current);
 		for (long d = 0; d <= plan.drop_minus_one; d++)
-			add_subsets(*near, 1, keys, values, n, n - (size_t)d, 0, current);
+			add_subsets(probes[LABEL_MINUS_ONE], keys, values, n, n - (size_t)d, 0, current);
 		if (plan.subset)
-			add_subsets(*contains, -1, keys, values, n, plan.subset, 0, current);
+			add_subsets(probes[LABEL_CONTAINS], keys, values, n, plan.subset, 0, current);
 	}
 	json_decref(current);
 	free(keys);
@@ -189,24 +191,29 @@ static const char names_sql[] =
 	" (SELECT count(*) FROM jsonb_object_keys(a.labels - 'alertname'))::int,"                     \
 	" extract(epoch FROM a.starts_at)::float8, (a.status = 'resolved')::int"
 
-/* $1 id, $2 source, $3 fingerprint, $4 the near label sets and $7 the
- * contains ones (label_probes), $5 the names to look under ([{"name",
- * "limit"}]), $6 candidates per fingerprint and per probe, $8 the alert's
- * labels (CANDIDATE_COLUMNS).  Every branch
- * is a bounded walk of one index: the newest rows of a fingerprint or of a
- * name (btree order, no sort), or the few rows a probe's GIN search
- * returns: OFFSET 0 keeps the planner from walking alerts by starts_at
- * instead, filtering every row until it has enough (it cannot estimate a
- * probe it only sees at run time; 140 ms at 100k alerts).  Duplicates are
- * merged by the caller. */
+/* $1 id, $2 source, $3 fingerprint, $4, $9 and $7 the label sets a
+ * candidate's labels are, are less one pair, or contain (label_probes), $5
+ * the names to look under ([{"name", "limit"}]), $6 candidates per
+ * fingerprint and per probe, $8 the alert's labels (CANDIDATE_COLUMNS).
+ * Every branch is a bounded walk of one index: the newest rows of a
+ * fingerprint, of a name or of a label set (btree order, no sort), or the
+ * few rows a probe's GIN search returns: there OFFSET 0 keeps the planner
+ * from walking alerts by starts_at instead, filtering every row until it
+ * has enough (it cannot estimate a probe it only sees at run time; 140 ms
+ * at 100k alerts).  Duplicates are merged by the caller. */
 static const char candidates_sql[] =
 	"(SELECT " CANDIDATE_COLUMNS
 	"   FROM alerts a WHERE a.source = $2 AND a.fingerprint = $3 AND a.id <> $1::uuid"
 	"  ORDER BY a.starts_at DESC LIMIT $6::int)"
 	" UNION ALL"
-	" (SELECT x.* FROM jsonb_array_elements($4::jsonb) AS p(near) CROSS JOIN LATERAL"
+	" (SELECT x.* FROM jsonb_array_elements($4::jsonb) AS p(labels) CROSS JOIN LATERAL"
+	"   (SELECT " CANDIDATE_COLUMNS " FROM alerts a"
+	"     WHERE salve_label_set(a.labels) = hashtextextended(p.labels::text, 0) AND a.id <> $1::uuid"
+	"     ORDER BY a.starts_at DESC LIMIT $6::int) x)"
+	" UNION ALL"
+	" (SELECT x.* FROM jsonb_array_elements($9::jsonb) AS p(labels) CROSS JOIN LATERAL"
 	"   (SELECT " CANDIDATE_COLUMNS " FROM (SELECT a.* FROM alerts a"
-	"     WHERE salve_label_keys(a.labels) @> ARRAY[hashtextextended((p.near -> 1)::text, (p.near ->> 0)::bigint)]"
+	"     WHERE salve_label_set_minus_one(a.labels) @> ARRAY[hashtextextended(p.labels::text, 0)]"
 	"       AND a.id <> $1::uuid"
 	"     OFFSET 0) a ORDER BY a.starts_at DESC LIMIT $6::int) x)"
 	" UNION ALL"
@@ -331,24 +338,25 @@ static int score_row(PGresult *res, int i, const struct target *t, json_t *sims,
  * holds those at least one strategy admits, best first. */
 static int find_candidates(PGconn *conn, json_t *target, struct candidate **out, size_t *count)
 {
-	json_t *near_labels = NULL, *contains = NULL, *sims = NULL, *near_names = NULL;
-	json_t *labels = json_object_get(target, "labels");
-	char *near_text = NULL, *contains_text = NULL, *names_text = NULL, *labels_text = NULL, cap[24];
-	const char *params[8];
+	json_t *labels = json_object_get(target, "labels"), *probes[LABEL_PROBE_KINDS] = { NULL }, *sims = NULL,
+	       *near_names = NULL;
+	char *texts[LABEL_PROBE_KINDS] = { NULL }, *names_text = NULL, *labels_text = NULL, cap[24];
+	const char *params[9];
 	struct target t = { json_string_value(json_object_get(target, "source")),
 			    json_string_value(json_object_get(target, "fingerprint")), json_object_size(labels),
 			    json_real_value(json_object_get(target, "started")) };
 	struct candidate *list = NULL;
 	PGresult *res = NULL;
 	size_t n = 0, kept = 0;
-	int rc = label_probes(labels, settings.label_threshold, &near_labels, &contains);
+	int rc = label_probes(labels, settings.label_threshold, probes);
 
 	if (rc == 0)
 		rc = name_similarities(conn, json_string_value(json_object_get(target, "alert_name")), &sims,
 				       &near_names);
-	if (rc == 0 && (!(near_text = json_dumps(near_labels, JSON_COMPACT)) ||
-			!(contains_text = json_dumps(contains, JSON_COMPACT)) ||
-			!(names_text = json_dumps(near_names, JSON_COMPACT)) ||
+	for (int kind = 0; rc == 0 && kind < LABEL_PROBE_KINDS; kind++)
+		if (!(texts[kind] = json_dumps(probes[kind], JSON_COMPACT)))
+			rc = -ENOMEM;
+	if (rc == 0 && (!(names_text = json_dumps(near_names, JSON_COMPACT)) ||
 			!(labels_text = json_dumps(labels, JSON_COMPACT))))
 		rc = -ENOMEM;
 	if (rc == 0) {
@@ -356,19 +364,20 @@ static int find_candidates(PGconn *conn, json_t *target, struct candidate **out,
 		params[0] = json_string_value(json_object_get(target, "id"));
 		params[1] = t.source;
 		params[2] = t.fingerprint;
-		params[3] = near_text;
+		params[3] = texts[LABEL_IS];
 		params[4] = names_text;
 		params[5] = cap;
-		params[6] = contains_text;
+		params[6] = texts[LABEL_CONTAINS];
 		params[7] = labels_text;
-		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 8, params);
+		params[8] = texts[LABEL_MINUS_ONE];
+		rc = db_exec_prepared(conn, &res, "similar_candidates", candidates_sql, 9, params);
+	}
+	for (int kind = 0; kind < LABEL_PROBE_KINDS; kind++) {
+		free(texts[kind]);
+		json_decref(probes[kind]);
 	}
 	free(labels_text);
-	free(near_text);
-	free(contains_text);
 	free(names_text);
-	json_decref(near_labels);
-	json_decref(contains);
 	json_decref(near_names);
 	if (rc == 0 && !(list = calloc((size_t)PQntuples(res) + 1, sizeof(*list))))
 		rc = -ENOMEM;
