@@ -403,11 +403,13 @@ static int find_candidates(PGconn *conn, json_t *target, struct candidate **out,
 
 /* ---- enrichment ---- */
 
-/* $1: the chosen ids as a JSON array, in rank order.  An execution's
+/* $1: the chosen ids as an array, in rank order (= ANY, so that each is
+ * one index lookup: a join with the ids hashed all of alerts at 10k, 3 ms
+ * of every request).  Each row starts with its id.  An execution's
  * outcome is its latest recorded one (resolution_type, or full/no_effect
  * from resolved_issue alone), else the execution's state. */
 static const char enrich_sql[] =
-	"SELECT jsonb_build_object("
+	"SELECT a.id, jsonb_build_object("
 	"   'alert_id', a.id, 'alert_name', a.alert_name, 'fingerprint', a.fingerprint,"
 	"   'severity', a.severity, 'instance', a.instance, 'labels', a.labels,"
 	"   'starts_at', a.starts_at, 'ends_at', a.ends_at, 'status', a.status,"
@@ -429,9 +431,8 @@ static const char enrich_sql[] =
 	"                           FROM execution_outcomes x WHERE x.execution_id = e.id"
 	"                          ORDER BY x.updated_at DESC LIMIT 1) o ON true"
 	"     WHERE e.alert_id = a.id), '[]'))::text"
-	"  FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS chosen(id, rank)"
-	"  JOIN alerts a ON a.id = chosen.id::uuid"
-	" ORDER BY chosen.rank";
+	"  FROM alerts a WHERE a.id = ANY ($1::uuid[])"
+	" ORDER BY array_position($1::uuid[], a.id)";
 
 static void duration_text(char *buf, size_t len, long long s)
 {
@@ -494,28 +495,27 @@ static void add_resolution(json_t *item)
 
 static int enrich(PGconn *conn, const struct candidate *best, size_t n, json_t **items)
 {
-	json_t *ids = json_array();
-	char *ids_text, link[80];
-	const char *params[1];
+	char ids[SIMILAR_LIMIT_MAX * 40 + 3] = "{", link[80];
+	const char *params[] = { ids };
+	size_t used = 1, at = 0;
 	PGresult *res;
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(ids, json_string(best[i].id));
-	ids_text = json_dumps(ids, JSON_COMPACT);
-	json_decref(ids);
-	if (!ids_text)
-		return -ENOMEM;
-	params[0] = ids_text;
-	rc = db_exec_prepared(conn, &res, "similar_enrich", enrich_sql, 1, params);
-	free(ids_text);
-	if (rc < 0)
+	for (size_t i = 0; i < n && i < SIMILAR_LIMIT_MAX; i++)
+		used += (size_t)snprintf(ids + used, sizeof(ids) - used, "%s%s", i ? "," : "", best[i].id);
+	snprintf(ids + used, sizeof(ids) - used, "}");
+	if ((rc = db_exec_prepared(conn, &res, "similar_enrich", enrich_sql, 1, params)) < 0)
 		return rc;
 	*items = json_array();
-	for (int i = 0; i < PQntuples(res) && (size_t)i < n; i++) {
-		json_t *item = json_loads(PQgetvalue(res, i, 0), 0, NULL);
-		const struct candidate *c = &best[i];
-		if (!item)
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *item;
+		const struct candidate *c;
+		while (at < n && strcmp(best[at].id, PQgetvalue(res, i, 0)) != 0)
+			at++; /* one deleted since it was found is left out */
+		if (at == n)
+			break;
+		c = &best[at++];
+		if (!(item = json_loads(PQgetvalue(res, i, 1), 0, NULL)))
 			continue;
 		json_object_set_new(item, "score", json_real(round(c->score * 1000) / 1000));
 		json_object_set_new(item, "relevance", json_real(round(c->relevance * 1000) / 1000));
