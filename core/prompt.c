@@ -27,8 +27,14 @@
 #include "recommend.h"
 #include "similar.h"
 
-typedef int (*context_fetch_fn)(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err,
-				size_t errlen);
+/* What the sections fetched so far leave for the next ones: the similar
+ * incidents' ids, so the runbooks need not search for them again. */
+struct gathered {
+	json_t *similar_ids;
+};
+
+typedef int (*context_fetch_fn)(PGconn *conn, const char *alert_id, int limit, struct gathered *g, json_t **items,
+				char *err, size_t errlen);
 
 #define FENCE_LEN 16
 #define TEXT_CUT_NOTE " [cut to fit the token budget]"
@@ -165,6 +171,26 @@ static void render_article(struct buf *b, json_t *it)
 	buf_puts(b, "\n");
 }
 
+static int fetch_similar(PGconn *conn, const char *alert_id, int limit, struct gathered *g, json_t **items,
+			 char *err, size_t errlen)
+{
+	return similar_for_alert_and_ids(conn, alert_id, limit, items, RECOMMEND_SIMILAR, &g->similar_ids, err,
+					 errlen);
+}
+
+static int fetch_runbooks(PGconn *conn, const char *alert_id, int limit, struct gathered *g, json_t **items,
+			  char *err, size_t errlen)
+{
+	return recommend_for_similar(conn, alert_id, g->similar_ids, limit, items, err, errlen);
+}
+
+static int fetch_articles(PGconn *conn, const char *alert_id, int limit, struct gathered *g, json_t **items,
+			  char *err, size_t errlen)
+{
+	(void)g;
+	return articles_for_alert(conn, alert_id, limit, items, err, errlen);
+}
+
 /* The sections after the alert, in prompt order.  rank orders what goes
  * first when over budget: lower goes earlier. */
 static const struct section {
@@ -177,9 +203,9 @@ static const struct section {
 	int limit;
 } sections[] = {
 	{ "similar", "## Historical Context\n\nSimilar incidents in the past:\n", render_similar, 2, "alert_id",
-	  similar_for_alert, 5 },
-	{ "runbooks", "## Available Runbooks Performance\n", render_runbook, 1, "runbook_id", recommend_for_alert, 3 },
-	{ "articles", "## Related Knowledge Articles\n", render_article, 0, "slug", articles_for_alert, 3 },
+	  fetch_similar, 5 },
+	{ "runbooks", "## Available Runbooks Performance\n", render_runbook, 1, "runbook_id", fetch_runbooks, 3 },
+	{ "articles", "## Related Knowledge Articles\n", render_article, 0, "slug", fetch_articles, 3 },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -193,6 +219,7 @@ static const char alert_sql[] =
 int prompt_context_for_alert(PGconn *db, const char *alert_id, json_t **context, char *err, size_t errlen)
 {
 	const char *params[] = { alert_id };
+	struct gathered g = { NULL };
 	PGresult *res;
 	json_t *ctx, *dropped;
 	int rc;
@@ -218,7 +245,7 @@ int prompt_context_for_alert(PGconn *db, const char *alert_id, json_t **context,
 		json_t *items = NULL;
 		char why[256] = "", reason[300];
 
-		if (fetch(db, alert_id, sections[i].limit, &items, why, sizeof(why)) < 0 || !json_is_array(items)) {
+		if (fetch(db, alert_id, sections[i].limit, &g, &items, why, sizeof(why)) < 0 || !json_is_array(items)) {
 			if (!*why)
 				snprintf(why, sizeof(why), "the source failed");
 			json_decref(items);
@@ -230,6 +257,7 @@ int prompt_context_for_alert(PGconn *db, const char *alert_id, json_t **context,
 								 "all", "reason", reason));
 		json_object_set_new(ctx, sections[i].key, items ? items : json_array());
 	}
+	json_decref(g.similar_ids);
 	*context = ctx;
 	return 0;
 }

@@ -314,10 +314,11 @@ static int rank(PGconn *conn, json_t *similar_ids, json_t *matched, int limit, j
 	return 0;
 }
 
-int recommend_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err, size_t errlen)
+int recommend_for_similar(PGconn *conn, const char *alert_id, json_t *similar_ids, int limit, json_t **items,
+			  char *err, size_t errlen)
 {
-	json_t *alert = NULL, *matched = NULL, *similar_ids = NULL;
-	int rc;
+	json_t *alert = NULL, *matched = NULL, *own_ids = NULL;
+	int rc = 0;
 
 	*items = NULL;
 	if (err && errlen)
@@ -326,15 +327,21 @@ int recommend_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **
 		snprintf(err, errlen, "limit: expected 1 to %d, got %d", RECOMMEND_LIMIT_MAX, limit);
 		return -EINVAL;
 	}
-	rc = similar_ids_for_alert(conn, alert_id, RECOMMEND_SIMILAR, &similar_ids, err, errlen);
+	if (!similar_ids && (rc = similar_ids_for_alert(conn, alert_id, RECOMMEND_SIMILAR, &own_ids, err, errlen)) == 0)
+		similar_ids = own_ids;
 	if (rc == 0 && (rc = runbooks_load_alert(conn, alert_id, &alert)) == 0 &&
 	    (rc = runbooks_match_brief(conn, alert, &matched)) == 0)
 		rc = rank(conn, similar_ids, matched, limit, items);
 	json_decref(alert);
 	json_decref(matched);
-	json_decref(similar_ids);
+	json_decref(own_ids);
 	if (rc < 0 && err && !err[0])
 		snprintf(err, errlen, "recommendations for %s: %s", alert_id,
 			 rc == -EAGAIN ? "the database is unavailable" : strerror(-rc));
 	return rc;
+}
+
+int recommend_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err, size_t errlen)
+{
+	return recommend_for_similar(conn, alert_id, NULL, limit, items, err, errlen);
 }

@@ -54,5 +54,9 @@ void recommend_reason(char *buf, size_t len, int trigger_match, const struct rec
  * incidents); -EINVAL, -ENOENT, -EAGAIN, -EIO with err filled. */
 int recommend_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err,
 			size_t errlen);
+/* The same with the similar incidents already found (similar_ids_for_alert's
+ * shape, RECOMMEND_SIMILAR of them), or found here when NULL. */
+int recommend_for_similar(PGconn *conn, const char *alert_id, json_t *similar_ids, int limit, json_t **items,
+			  char *err, size_t errlen);
 
 #endif

@@ -595,6 +595,35 @@ static int failed(int rc, const char *alert_id, char *err, size_t errlen)
 	return rc;
 }
 
+/* [{"alert_id", "weight"}] of the n best: each score over the best one's. */
+static json_t *weighted_ids(const struct candidate *list, size_t n)
+{
+	json_t *ids = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(ids, json_pack("{s:s,s:f}", "alert_id", list[i].id, "weight",
+						     list[0].score > 0 ? list[i].score / list[0].score : 1.0));
+	return ids;
+}
+
+int similar_for_alert_and_ids(PGconn *conn, const char *alert_id, int limit, json_t **items, int ids_limit,
+			      json_t **ids, char *err, size_t errlen)
+{
+	struct candidate *list;
+	size_t n;
+	int wanted = limit < 1 || ids_limit < 1 ? 0 : limit > ids_limit ? limit : ids_limit; /* 0: refused */
+	int rc = ranked(conn, alert_id, wanted, &list, &n, err, errlen);
+
+	*items = NULL;
+	*ids = NULL;
+	if (rc == 0)
+		rc = enrich(conn, list, n < (size_t)limit ? n : (size_t)limit, items);
+	if (rc == 0)
+		*ids = weighted_ids(list, n < (size_t)ids_limit ? n : (size_t)ids_limit);
+	free(list);
+	return failed(rc, alert_id, err, errlen);
+}
+
 int similar_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err, size_t errlen)
 {
 	struct candidate *list;
@@ -614,13 +643,7 @@ int similar_ids_for_alert(PGconn *conn, const char *alert_id, int limit, json_t 
 	size_t n;
 	int rc = ranked(conn, alert_id, limit, &list, &n, err, errlen);
 
-	*ids = NULL;
-	if (rc == 0) {
-		*ids = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(*ids, json_pack("{s:s,s:f}", "alert_id", list[i].id, "weight",
-							      list[0].score > 0 ? list[i].score / list[0].score : 1.0));
-	}
+	*ids = rc == 0 ? weighted_ids(list, n) : NULL;
 	free(list);
 	return failed(rc, alert_id, err, errlen);
 }

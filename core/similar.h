@@ -58,5 +58,10 @@ int similar_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **it
  * weight the score over the best one's (1 for the first). */
 int similar_ids_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **ids, char *err,
 			  size_t errlen);
+/* Both from one candidate search (the prompt builder wants the incidents
+ * and, for the runbooks, the ids): *items as similar_for_alert with limit,
+ * *ids as similar_ids_for_alert with ids_limit (1..SIMILAR_LIMIT_MAX). */
+int similar_for_alert_and_ids(PGconn *conn, const char *alert_id, int limit, json_t **items, int ids_limit,
+			      json_t **ids, char *err, size_t errlen);
 
 #endif
