@@ -238,6 +238,27 @@ static int job_outcome(PGconn *db, const char *alert_id, const char **event, jso
 
 /* ---- following ---- */
 
+/* Under live_lock: adds stream to l's followers, first sending what it
+ * missed when a worker of this process already writes l (its start and
+ * the text so far), else a comment that it waits; -ENOSPC when full. */
+static int live_attach(struct live *l, struct sse_stream *stream)
+{
+	for (int i = 0; i < MAX_FOLLOWERS; i++)
+		if (!l->followers[i]) {
+			char *start = l->local && l->start ? json_dumps(l->start, JSON_COMPACT) : NULL;
+			if (start)
+				sse_send(stream, "start", start, strlen(start));
+			if (l->local && l->text.len)
+				sse_send(stream, "token", l->text.data, l->text.len);
+			if (!l->local)
+				sse_comment(stream, "waiting for the analysis to start");
+			free(start);
+			l->followers[i] = stream;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
 int analysis_follow(PGconn *db, const char *alert_id, struct sse_stream *stream)
 {
 	const char *params[] = { alert_id };
@@ -248,19 +269,9 @@ int analysis_follow(PGconn *db, const char *alert_id, struct sse_stream *stream)
 
 	pthread_mutex_lock(&live_lock);
 	l = live_get(alert_id, 0);
-	if (l && l->local) {
-		for (int i = 0; i < MAX_FOLLOWERS; i++)
-			if (!l->followers[i]) {
-				char *start = l->start ? json_dumps(l->start, JSON_COMPACT) : NULL;
-				if (start)
-					sse_send(stream, "start", start, strlen(start));
-				if (l->text.len)
-					sse_send(stream, "token", l->text.data, l->text.len);
-				free(start);
-				l->followers[i] = stream;
-				pthread_mutex_unlock(&live_lock);
-				return 0;
-			}
+	if (l && l->local && live_attach(l, stream) == 0) {
+		pthread_mutex_unlock(&live_lock);
+		return 0;
 	}
 	pthread_mutex_unlock(&live_lock);
 
@@ -287,16 +298,8 @@ int analysis_follow(PGconn *db, const char *alert_id, struct sse_stream *stream)
 	}
 	PQclear(res);
 	pthread_mutex_lock(&live_lock);
-	if ((l = live_get(alert_id, 1))) {
-		int i;
-		for (i = 0; i < MAX_FOLLOWERS && l->followers[i]; i++)
-			;
-		if (i < MAX_FOLLOWERS) {
-			sse_comment(stream, "waiting for the analysis to start");
-			l->followers[i] = stream;
-			stream = NULL;
-		}
-	}
+	if ((l = live_get(alert_id, 1)) && live_attach(l, stream) == 0)
+		stream = NULL; /* a worker here may have begun meanwhile: live_attach replays it */
 	pthread_mutex_unlock(&live_lock);
 	if (stream) {
 		sse_send(stream, "error", "{\"error\":\"too many followers\"}", 30);
