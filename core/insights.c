@@ -35,8 +35,8 @@
 /* The detail of one runbook (hosts, labels, steps, alert names) comes from
  * its latest DETAIL_MAX executions in the window, so its cost stays bounded
  * however often the runbook runs; counts, rates and times to resolution
- * (mean and percentiles) come from the rollups and cover the whole window.  "detail" in the answer says
- * how many executions the detail read. */
+ * (mean and percentiles) come from the rollups and cover the whole window.
+ * "detail" in the answer says how many executions the detail read. */
 #define DETAIL_MAX 500
 /* What the reports on execution x said: how many, and whether any resolved
  * the issue.  Joined LATERAL so each execution's rows come by index (a

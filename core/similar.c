@@ -56,10 +56,11 @@ double similar_score(const struct similar_settings *s, double relevance, double 
  *
  * Each alert is indexed under its label set (salve_label_set, a btree with
  * its start) and under the set minus each one pair
- * (salve_label_set_minus_one, GIN; sql/014_label_neighbours.sql).  For a subset S of A with d pairs fewer,
- * "whose set is S" finds every B with s = n - d, e = 0, and "whose set
- * minus one pair is S" every B with s = n - d, e = 1: each a single-key
- * lookup, asked only for the d whose Jaccard reaches the threshold.
+ * (salve_label_set_minus_one, GIN; sql/014_label_neighbours.sql).  For a
+ * subset S of A with d pairs fewer, "whose set is S" finds every B with
+ * s = n - d, e = 0, and "whose set minus one pair is S" every B with
+ * s = n - d, e = 1: each a single-key lookup, asked only for the d whose
+ * Jaccard reaches the threshold.
  *
  * A B with e >= 2 (five shared pairs and two more is 5/7), or one the near
  * probes leave out because there would be too many, holds every pair of at
@@ -562,8 +563,15 @@ static int load_target(PGconn *conn, const char *alert_id, json_t **target, char
 	return *target ? 0 : -ENOMEM;
 }
 
-/* The candidates of alert_id, best first (the shared start of both
- * public functions). */
+static int check_limit(int limit, char *err, size_t errlen)
+{
+	if (limit >= 1 && limit <= SIMILAR_LIMIT_MAX)
+		return 0;
+	snprintf(err, errlen, "limit: expected 1 to %d, got %d", SIMILAR_LIMIT_MAX, limit);
+	return -EINVAL;
+}
+
+/* The limit best candidates of alert_id, best first. */
 static int ranked(PGconn *conn, const char *alert_id, int limit, struct candidate **list, size_t *n, char *err,
 		  size_t errlen)
 {
@@ -572,26 +580,12 @@ static int ranked(PGconn *conn, const char *alert_id, int limit, struct candidat
 
 	*list = NULL;
 	*n = 0;
-	if (err && errlen)
-		err[0] = '\0';
-	if (limit < 1 || limit > SIMILAR_LIMIT_MAX) {
-		snprintf(err, errlen, "limit: expected 1 to %d, got %d", SIMILAR_LIMIT_MAX, limit);
-		return -EINVAL;
-	}
 	if ((rc = load_target(conn, alert_id, &target, err, errlen)) < 0)
 		return rc;
 	rc = find_candidates(conn, target, list, n);
 	json_decref(target);
 	if (*n > (size_t)limit)
 		*n = (size_t)limit;
-	return rc;
-}
-
-static int failed(int rc, const char *alert_id, char *err, size_t errlen)
-{
-	if (rc < 0 && err && !err[0])
-		snprintf(err, errlen, "similar incidents of %s: %s", alert_id,
-			 rc == -EAGAIN ? "the database is unavailable" : strerror(-rc));
 	return rc;
 }
 
@@ -609,41 +603,38 @@ static json_t *weighted_ids(const struct candidate *list, size_t n)
 int similar_for_alert_and_ids(PGconn *conn, const char *alert_id, int limit, json_t **items, int ids_limit,
 			      json_t **ids, char *err, size_t errlen)
 {
-	struct candidate *list;
-	size_t n;
-	int wanted = limit < 1 || ids_limit < 1 ? 0 : limit > ids_limit ? limit : ids_limit; /* 0: refused */
-	int rc = ranked(conn, alert_id, wanted, &list, &n, err, errlen);
+	struct candidate *list = NULL;
+	size_t n = 0;
+	int rc = 0;
 
-	*items = NULL;
-	*ids = NULL;
-	if (rc == 0)
+	if (items)
+		*items = NULL;
+	if (ids)
+		*ids = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (items && (rc = check_limit(limit, err, errlen)) < 0)
+		return rc;
+	if (ids && (rc = check_limit(ids_limit, err, errlen)) < 0)
+		return rc;
+	rc = ranked(conn, alert_id, !items || (ids && ids_limit > limit) ? ids_limit : limit, &list, &n, err, errlen);
+	if (rc == 0 && items)
 		rc = enrich(conn, list, n < (size_t)limit ? n : (size_t)limit, items);
-	if (rc == 0)
+	if (rc == 0 && ids)
 		*ids = weighted_ids(list, n < (size_t)ids_limit ? n : (size_t)ids_limit);
 	free(list);
-	return failed(rc, alert_id, err, errlen);
+	if (rc < 0 && err && !err[0])
+		snprintf(err, errlen, "similar incidents of %s: %s", alert_id,
+			 rc == -EAGAIN ? "the database is unavailable" : strerror(-rc));
+	return rc;
 }
 
 int similar_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **items, char *err, size_t errlen)
 {
-	struct candidate *list;
-	size_t n;
-	int rc = ranked(conn, alert_id, limit, &list, &n, err, errlen);
-
-	*items = NULL;
-	if (rc == 0)
-		rc = enrich(conn, list, n, items);
-	free(list);
-	return failed(rc, alert_id, err, errlen);
+	return similar_for_alert_and_ids(conn, alert_id, limit, items, 0, NULL, err, errlen);
 }
 
 int similar_ids_for_alert(PGconn *conn, const char *alert_id, int limit, json_t **ids, char *err, size_t errlen)
 {
-	struct candidate *list;
-	size_t n;
-	int rc = ranked(conn, alert_id, limit, &list, &n, err, errlen);
-
-	*ids = rc == 0 ? weighted_ids(list, n) : NULL;
-	free(list);
-	return failed(rc, alert_id, err, errlen);
+	return similar_for_alert_and_ids(conn, alert_id, 0, NULL, limit, ids, err, errlen);
 }

@@ -60,7 +60,8 @@ int similar_ids_for_alert(PGconn *conn, const char *alert_id, int limit, json_t 
 			  size_t errlen);
 /* Both from one candidate search (the prompt builder wants the incidents
  * and, for the runbooks, the ids): *items as similar_for_alert with limit,
- * *ids as similar_ids_for_alert with ids_limit (1..SIMILAR_LIMIT_MAX). */
+ * *ids as similar_ids_for_alert with ids_limit; either may be NULL (not
+ * wanted, its limit unread).  The two above call this. */
 int similar_for_alert_and_ids(PGconn *conn, const char *alert_id, int limit, json_t **items, int ids_limit,
 			      json_t **ids, char *err, size_t errlen);
 
