@@ -464,10 +464,10 @@ static int one_doc(PGconn *db, const char *sql, int n, const char *const *params
 	return rc;
 }
 
-static int docs(PGconn *db, const char *sql, int n, const char *const *params, json_t **list)
+static int docs(PGconn *db, const char *name, const char *sql, int n, const char *const *params, json_t **list)
 {
 	PGresult *res;
-	int rc = db_exec(db, &res, sql, n, params);
+	int rc = db_exec_prepared(db, &res, name, sql, n, params);
 
 	*list = NULL;
 	if (rc < 0)
@@ -601,7 +601,7 @@ int runbooks_list(PGconn *db, const char *tag, const char *q, const char *enable
 {
 	const char *params[] = { tag, q && *q ? q : NULL, enabled };
 
-	return docs(db,
+	return docs(db, "runbooks_list",
 		    "SELECT " DOC("r") "::text FROM runbooks r WHERE r.deleted_at IS NULL"
 		    " AND ($1::text IS NULL OR r.tags @> ARRAY[$1::text])"
 		    " AND ($2::text IS NULL OR strpos(lower(r.name || ' ' || r.description), lower($2::text)) > 0)"
@@ -757,28 +757,25 @@ int runbooks_triggers_match(json_t *triggers, json_t *alert)
 
 static int match(PGconn *db, json_t *alert, const char *name, const char *sql, json_t **list)
 {
-	json_t *labels = json_object_get(alert, "labels"), *v;
+	json_t *labels = json_object_get(alert, "labels"), *all, *v;
 	char *labels_text = json_is_object(labels) ? json_dumps(labels, JSON_COMPACT) : strdup("{}");
 	const char *params[] = { json_string_value(json_object_get(alert, "alert_name")), labels_text,
 				 json_string_value(json_object_get(alert, "severity")) };
-	PGresult *res;
+	size_t i;
 	int rc;
 
 	*list = NULL;
 	if (!labels_text)
 		return -ENOMEM;
-	rc = db_exec_prepared(db, &res, name, sql, 3, params);
+	rc = docs(db, name, sql, 3, params, &all);
 	free(labels_text);
 	if (rc < 0)
 		return rc;
 	*list = json_array();
-	for (int r = 0; r < PQntuples(res); r++) {
-		v = doc_from_text(PQgetvalue(res, r, 0));
+	json_array_foreach(all, i, v)
 		if (runbooks_triggers_match(json_object_get(v, "triggers"), alert))
 			json_array_append(*list, v);
-		json_decref(v);
-	}
-	PQclear(res);
+	json_decref(all);
 	return 0;
 }
 
